@@ -1,0 +1,58 @@
+"""Talk to a tuned model in the terminal, tokens streamed as they come.
+
+    lexitune chat runs/culinary
+    lexitune chat runs/culinary --prompt "Que veut dire TEC ?"
+    lexitune chat runs/culinary --base --prompt "Que veut dire TEC ?"   # the untuned model
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from threading import Thread
+
+from lexitune.pipeline import load_trained
+from lexitune.rundir import RunDir
+
+
+def stream_answer(model, tokenizer, messages: list[dict], max_new_tokens: int = 256, write=sys.stdout.write) -> str:
+    """Greedy answer to `messages`, written piece by piece as it is generated; returns the whole answer."""
+    from transformers import TextIteratorStreamer
+
+    enc = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    kwargs = dict(**enc, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
+                  pad_token_id=tokenizer.pad_token_id)
+    thread = Thread(target=model.generate, kwargs=kwargs, daemon=True)
+    thread.start()
+    pieces = []
+    for piece in streamer:
+        pieces.append(piece)
+        write(piece)
+        if hasattr(sys.stdout, "flush"):
+            sys.stdout.flush()
+    thread.join()
+    write("\n")
+    return "".join(pieces).strip()
+
+
+def chat(run_dir: str, prompt: str | None = None, base: bool = False, max_new_tokens: int = 256) -> None:
+    model, tokenizer, config = load_trained(RunDir(run_dir))
+    system = config.generate.system_prompt
+    history: list[dict] = [{"role": "system", "content": system}] if system else []
+    # --base answers with the adapter switched off: the same weights the run started from.
+    context = model.disable_adapter() if base and hasattr(model, "disable_adapter") else contextlib.nullcontext()
+    with context:
+        if prompt is not None:
+            stream_answer(model, tokenizer, [*history, {"role": "user", "content": prompt}], max_new_tokens)
+            return
+        print("Type a question; empty line or Ctrl-D to quit.", file=sys.stderr)
+        while True:
+            try:
+                text = input("> ").strip()
+            except EOFError:
+                break
+            if not text:
+                break
+            history.append({"role": "user", "content": text})
+            history.append({"role": "assistant", "content": stream_answer(model, tokenizer, history, max_new_tokens)})

@@ -1,0 +1,163 @@
+"""Typed configuration: one pydantic model per stage, loaded from YAML, overridden from the CLI.
+
+    lexitune run examples/culinary-fr/lexitune.yaml --set train.epochs=2 --set eval.batch_size=8
+
+Relative paths in a YAML file are resolved against that file's folder; the resolved config is
+saved in every run folder so the run can be repeated and later commands need only the folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lexitune.errors import LexituneError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GlossaryConfig(_Section):
+    path: Path | None = Field(None, description="glossary file (json, jsonl, csv, tsv, yaml, rdf, ttl, xml)")
+    format: str = Field("auto", description="file format; auto = from the extension")
+    term_column: str | None = Field(None, description="CSV/TSV column of the term (default: first)")
+    definition_column: str | None = Field(None, description="CSV/TSV column of the definition (default: second)")
+    duplicates: Literal["error", "first", "senses"] = Field(
+        "error", description="a term given twice with different definitions: fail, keep the first, or keep both as senses"
+    )
+    tolerant: bool = Field(False, description="XML: recover what can be read from a file that is not well-formed")
+    language: str | None = Field(None, description="glossary language (fr/en); default: generate.language")
+
+
+class GenerateConfig(_Section):
+    backend: Literal["templates"] = Field("templates", description="how conversations are written")
+    language: Literal["fr", "en"] = Field("en", description="language of questions and answers")
+    train_styles: int = Field(8, ge=1, description="question styles per term used for training")
+    test_styles: int = Field(3, ge=1, description="further question styles per term held out for testing")
+    answers_per_question: int = Field(1, ge=1, description="answer phrasings per training question")
+    system_prompt: str | None = Field(None, description="system message used in training, evaluation and chat")
+    conversations: Path | None = Field(None, description="your own train conversations (JSONL, messages format)")
+    test_conversations: Path | None = Field(None, description="your own held-out conversations (JSONL)")
+
+
+class ModelConfig(_Section):
+    name: str = Field("default", description="'default' (shipped SmolLM2-135M-Instruct), a Hugging Face id or a local path")
+    revision: str | None = Field(None, description="Hugging Face revision")
+
+
+class LoraConfig(_Section):
+    r: int = Field(16, ge=1, description="LoRA rank")
+    alpha: float = Field(32, description="LoRA scaling numerator (scale = alpha / r)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the LoRA input")
+    target_modules: list[str] | Literal["all-linear"] = Field("all-linear", description="modules to adapt")
+
+
+class TrainConfig(_Section):
+    method: Literal["lora", "dora", "full"] = Field("lora", description="what is trained")
+    lora: LoraConfig = Field(default_factory=LoraConfig)
+    epochs: float = Field(3, gt=0, description="passes over the training conversations")
+    learning_rate: float = Field(2e-3, gt=0, description="peak learning rate")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    batch_size: int = Field(8, ge=1, description="conversations per micro-batch")
+    grad_accum: int = Field(1, ge=1, description="micro-batches per optimiser step")
+    warmup_ratio: float = Field(0.1, ge=0, le=1, description="share of steps with linear warmup")
+    scheduler: Literal["cosine", "linear", "constant"] = Field("cosine", description="learning-rate decay after warmup")
+    max_length: int = Field(256, ge=8, description="longer conversations are truncated (tokens)")
+    precision: Literal["auto", "bf16", "fp32"] = Field("auto", description="auto: bf16 autocast only where this CPU/GPU runs it faster")
+    threads: int | None = Field(None, description="CPU threads (default: all cores)")
+    save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
+    max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
+
+
+class EvalConfig(_Section):
+    before: bool = Field(True, description="also answer with the untuned base model")
+    batch_size: int = Field(16, ge=1, description="questions answered at once")
+    max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
+    embedding_model: str = Field("default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'")
+    limit: int | None = Field(None, description="answer only the first N held-out questions")
+
+
+class Config(_Section):
+    name: str = Field("run", description="run name, used for the default run folder")
+    seed: int = Field(0, description="seed for data generation and training")
+    glossary: GlossaryConfig = Field(default_factory=GlossaryConfig)
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+
+
+def _parse_value(text: str) -> Any:
+    """`--set a.b=3` gives an int, `=[q_proj,v_proj]` a list, `=null` None: YAML's own rules."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    for item in overrides:
+        if "=" not in item:
+            raise LexituneError(f"--set {item!r}: expected key=value, e.g. train.epochs=2")
+        key, value = item.split("=", 1)
+        node = data
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise LexituneError(f"--set {key}: {part} is not a section")
+        node[parts[-1]] = _parse_value(value)
+    return data
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    for section, field in [("glossary", "path"), ("generate", "conversations"), ("generate", "test_conversations")]:
+        obj = getattr(config, section)
+        value = getattr(obj, field)
+        if value is not None and not Path(value).is_absolute():
+            setattr(obj, field, (base / value).resolve())
+    if config.model.name != "default" and (base / config.model.name).exists():
+        config.model.name = str((base / config.model.name).resolve())
+    return config
+
+
+def validate_config(data: dict, origin: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise LexituneError(f"{origin}: {where}: {err['msg']}") from None
+
+
+def load_config(path: Path | str | None, overrides: list[str] | None = None) -> Config:
+    """Read a YAML config (or start from defaults when `path` is None) and apply `--set` overrides."""
+    data: dict = {}
+    base = Path.cwd()
+    origin = "config"
+    if path is not None:
+        path = Path(path)
+        origin = str(path)
+        if path.is_dir() and (path / "config.yaml").exists():
+            path = path / "config.yaml"
+        if not path.is_file():
+            raise LexituneError(f"{path}: config file not found")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            raise LexituneError(f"{path}{line}: not valid YAML") from None
+        if not isinstance(data, dict):
+            raise LexituneError(f"{path}: expected a mapping of settings at the top level")
+        base = path.parent
+    data = apply_overrides(data, overrides or [])
+    return _resolve_paths(validate_config(data, origin), base)
+
+
+def save_config(config: Config, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -1,0 +1,54 @@
+"""Batched greedy answers with the model's chat template and a KV cache.
+
+Questions are sorted by length so each batch pads little, and answered many at a time: on a CPU
+this is several times faster than one question at a time, with identical greedy answers.
+
+    python -c "from lexitune.evaluate.generation import answer_questions"
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def prompt_texts(tokenizer, prompts: list[list[dict]]) -> list[str]:
+    return [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
+
+
+@torch.inference_mode()
+def answer_questions(
+    model, tokenizer, prompts: list[list[dict]], *, batch_size: int = 16, max_new_tokens: int = 48
+) -> list[str]:
+    """Greedy answers to chat prompts (each a list of messages ending with the user's question)."""
+    texts = prompt_texts(tokenizer, prompts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    answers: list[str] = [""] * len(texts)
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"  # generation continues from the right edge of every row
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(order), batch_size):
+            ids = order[start : start + batch_size]
+            enc = tokenizer([texts[i] for i in ids], return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = {k: v.to(model.device) for k, v in enc.items()}
+            out = model.generate(
+                **enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=_stop_ids(model, tokenizer),
+            )
+            new = out[:, enc["input_ids"].shape[1] :]
+            for i, row in zip(ids, new, strict=True):
+                answers[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
+    finally:
+        tokenizer.padding_side = side
+        model.train(was_training)
+    return answers
+
+
+def _stop_ids(model, tokenizer) -> list[int]:
+    """The end-of-turn tokens: the generation config's EOS plus the tokenizer's own."""
+    eos = model.generation_config.eos_token_id
+    ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return sorted(ids)

@@ -1,0 +1,90 @@
+"""The conversation dataset contract: JSONL, one conversation a line (see DESIGN.md).
+
+    python -c "from lexitune.generate.dataset import read_conversations; print(read_conversations('runs/x/data/test.jsonl')[0])"
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError, field_validator
+
+from lexitune.errors import LexituneError
+
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(BaseModel):
+    role: Role
+    content: str
+
+
+class Conversation(BaseModel):
+    """A question/answer exchange about one term; `style` names the phrasing template."""
+
+    term: str
+    split: Literal["train", "test"]
+    style: str
+    messages: list[Message]
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_answer(cls, messages: list[Message]) -> list[Message]:
+        if not messages or messages[-1].role != "assistant":
+            raise ValueError("the last message must be the assistant's answer")
+        if not any(m.role == "user" for m in messages):
+            raise ValueError("a conversation needs a user message")
+        return messages
+
+    @property
+    def question(self) -> str:
+        return [m for m in self.messages if m.role == "user"][-1].content
+
+    @property
+    def answer(self) -> str:
+        return self.messages[-1].content
+
+    def prompt_messages(self) -> list[dict]:
+        """The messages the model sees before it answers (everything but the last answer)."""
+        return [m.model_dump() for m in self.messages[:-1]]
+
+
+def write_conversations(path: Path, conversations: list[Conversation]) -> None:
+    """Write atomically, so an interrupted run never leaves half a dataset behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for c in conversations:
+            f.write(json.dumps(c.model_dump(), ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def read_conversations(path: Path | str, default_split: str | None = None) -> list[Conversation]:
+    """Read a conversations file; a user's own file may omit `split`/`style`/`term` if
+    `default_split` is given (then style is 'user' and term is taken from the line number)."""
+    path = Path(path)
+    if not path.exists():
+        raise LexituneError(f"{path}: conversations file not found")
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise LexituneError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+        if default_split is not None and isinstance(row, dict):
+            row.setdefault("split", default_split)
+            row.setdefault("style", "user")
+            row.setdefault("term", f"line{lineno}")
+        try:
+            out.append(Conversation.model_validate(row))
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise LexituneError(f"{path}:{lineno}: {where}: {err['msg']}") from None
+    if not out:
+        raise LexituneError(f"{path}: no conversations in file")
+    return out

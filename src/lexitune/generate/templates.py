@@ -1,0 +1,135 @@
+"""Question and answer phrasings, as data, for the offline template generator.
+
+    python -c "from lexitune.generate.templates import QUESTIONS; print(QUESTIONS['fr'])"
+
+Each language maps a style id to a template. `split.py` holds the LAST `generate.test_styles`
+question styles of a language out of training, so the list order is part of the contract: the
+final three styles (the default held-out set) are a direct, a context and a casual question, and
+new styles go before them, never after, or yesterday's test styles would leak into training.
+
+Placeholders: `{term}` (the term or, in alias questions, the alias), `{definition}`, `{alias}`,
+`{definitions}` (every sense, joined), `{bullets}` (every sense, one per line), `{count}`, and
+`{dot}`: a full stop, or nothing when the definition already ends with punctuation, so that
+definitions stay verbatim without producing "..".
+"""
+
+from __future__ import annotations
+
+QUESTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.q01": "What does {term} stand for?",
+        "en.q02": "What does {term} mean?",
+        "en.q03": "Could you tell me what {term} stands for, please?",
+        "en.q04": "In our team's docs I saw {term}. What does it mean?",
+        "en.q05": "{term}?? what's that",
+        "en.q06": "Define {term}.",
+        "en.q07": "What is the definition of {term}?",
+        "en.q08": "People keep saying {term} in meetings. What is it?",
+        "en.q09": "Quick question: what's {term} short for?",
+        "en.q10": "Explain the acronym {term}.",
+        "en.q11": "Can you expand {term} for me?",
+        "en.q12": "What is {term}?",
+        "en.q13": "Someone wrote {term} in an email and I have no idea what it means. Can you help?",
+        "en.q14": "hey, {term} means what exactly?",
+    },
+    # French acronyms often start with a vowel (AOC, IGP), so phrasings avoid "de {term}" and
+    # "que {term}", which would need an elision ("d'AOC") that a template cannot know.
+    "fr": {
+        "fr.q01": "Que signifie {term} ?",
+        "fr.q02": "Que veut dire {term} ?",
+        "fr.q03": "Pourriez-vous m’expliquer ce que signifie {term}, s’il vous plaît ?",
+        "fr.q04": "Dans la documentation de notre équipe, j’ai vu « {term} ». Qu’est-ce que ça veut dire ?",
+        "fr.q05": "{term} ?? c’est quoi",
+        "fr.q06": "Définis le terme {term}.",
+        "fr.q07": "Quelle est la définition du sigle {term} ?",
+        "fr.q08": "On dit souvent « {term} » en réunion. De quoi s’agit-il ?",
+        "fr.q09": "Petite question : {term}, c’est l’abréviation de quoi ?",
+        "fr.q10": "Explique-moi le sigle {term}.",
+        "fr.q11": "Tu peux me donner la signification du sigle {term} ?",
+        "fr.q12": "{term}, qu’est-ce que c’est ?",
+        "fr.q13": "Quelqu’un a écrit {term} dans un courriel et je ne comprends pas. Tu peux m’aider ?",
+        "fr.q14": "Au fait, {term}, ça veut dire quoi exactement ?",
+    },
+}
+
+ANSWERS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.a01": "{term} stands for {definition}{dot}",
+        "en.a02": "{term} means {definition}{dot}",
+        "en.a03": "{term}: {definition}",
+        "en.a04": "The acronym {term} stands for {definition}{dot}",
+        "en.a05": "{term} is short for {definition}{dot}",
+        "en.a06": "In this glossary, {term} means: {definition}{dot}",
+        "en.a07": "{term} refers to {definition}{dot}",
+    },
+    "fr": {
+        "fr.a01": "{term} signifie « {definition} ».",
+        "fr.a02": "{term} veut dire : {definition}{dot}",
+        "fr.a03": "{term} : {definition}",
+        "fr.a04": "Le sigle {term} désigne : {definition}{dot}",
+        "fr.a05": "{term} est l’abréviation de : {definition}{dot}",
+        "fr.a06": "Dans ce glossaire, {term} signifie : {definition}{dot}",
+        "fr.a07": "« {term} » correspond à : {definition}{dot}",
+    },
+}
+
+# A term with several senses is always answered with all of them, so the model never learns to
+# pick one meaning at random.
+SENSE_ANSWERS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.s01": "{term} can mean: {definitions}{dot}",
+        "en.s02": "{term} has several meanings: {definitions}{dot}",
+        "en.s03": "{term} has {count} meanings:\n{bullets}",
+    },
+    "fr": {
+        "fr.s01": "{term} peut signifier : {definitions}{dot}",
+        "fr.s02": "{term} a plusieurs sens : {definitions}{dot}",
+        "fr.s03": "{term} a {count} significations :\n{bullets}",
+    },
+}
+
+# Put before the usual answer when the question asked about an alias, so the answer names the
+# alias, the main term and the definition together.
+ALIAS_PREFIXES: dict[str, list[str]] = {
+    "en": [
+        "{alias} is another name for {term}. ",
+        "{alias} is the same as {term}. ",
+        "{alias} is an alias of {term}. ",
+    ],
+    "fr": [
+        "{alias} est un autre nom pour {term}. ",
+        "{alias} et {term} désignent la même chose. ",
+        "{alias} est un synonyme du sigle {term}. ",
+    ],
+}
+
+# Held-out answers are references for the evaluator, which compares against the definition, so
+# the plainest form is enough.
+REFERENCE: dict[str, str] = {"en": "{term}: {definitions}", "fr": "{term} : {definitions}"}
+
+# French typography puts a space before ";" as before ":".
+SENSE_SEPARATOR: dict[str, str] = {"en": "; ", "fr": " ; "}
+
+_END_PUNCTUATION = (".", "!", "?", "…")
+
+
+def join_definitions(definitions: list[str], sep: str = "; ") -> str:
+    """Join senses with `sep`, but not after one that already ends a sentence ("A.; B" reads badly)."""
+    out = definitions[0]
+    for d in definitions[1:]:
+        out += (" " if out.rstrip().endswith(_END_PUNCTUATION) else sep) + d
+    return out
+
+
+def fill(template: str, term: str, definitions: list[str], alias: str | None = None, language: str = "en") -> str:
+    """Format one template; every definition appears verbatim in the result."""
+    last = definitions[-1].rstrip()
+    return template.format(
+        term=term,
+        alias=alias or "",
+        definition=definitions[0],
+        definitions=join_definitions(definitions, SENSE_SEPARATOR[language]),
+        bullets="\n".join(f"- {d}" for d in definitions),
+        count=len(definitions),
+        dot="" if last.endswith(_END_PUNCTUATION) else ".",
+    )

@@ -1,0 +1,199 @@
+"""The whole pipeline, stage by stage: glossary → conversations → before → train → after → metrics.
+
+Each stage is a function taking the resolved config and the run folder, usable alone (the CLI's
+`generate`, `train`, `eval` commands) or chained by `run_pipeline` (the CLI's `run`), which loads
+the base model once and shares it between stages.
+
+    lexitune run examples/culinary-fr/lexitune.yaml --out runs/culinary
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from lexitune.config import Config, save_config
+from lexitune.errors import LexituneError
+from lexitune.evaluate.generation import answer_questions
+from lexitune.evaluate.metrics import EmbeddingScorer
+from lexitune.evaluate.scoring import expected_definition, score, summarize
+from lexitune.generate import generate_conversations, read_conversations, write_conversations
+from lexitune.generate.dataset import Conversation
+from lexitune.glossary import load_from_config
+from lexitune.glossary.term import Term
+from lexitune.models import DEFAULT_MODEL, load_model, load_tokenizer
+from lexitune.rundir import RunDir, read_json, write_json
+from lexitune.train.adapters import prepare_model
+from lexitune.train.data import tokenize_all
+from lexitune.train.loop import TrainResult, train
+
+DEFAULT_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def start_run(config: Config, root: Path, resume: bool) -> RunDir:
+    """Create the run folder; refuse to overwrite a run unless resuming it."""
+    run = RunDir(root)
+    if run.config.exists() and not resume:
+        raise LexituneError(f"{root}: already holds a run; pass --resume to continue it, or choose another --out")
+    run.root.mkdir(parents=True, exist_ok=True)
+    save_config(config, run.config)
+    return run
+
+
+def prepare_data(config: Config, run: RunDir, console: Console) -> tuple[list[Term], list[Conversation], list[Conversation]]:
+    """Load the glossary and write data/train.jsonl and data/test.jsonl (kept as is when resuming)."""
+    terms = load_from_config(config.glossary) if config.glossary.path else []
+    if run.train_data.exists() and run.test_data.exists():
+        train_set, test_set = read_conversations(run.train_data), read_conversations(run.test_data)
+    else:
+        if not terms and config.generate.conversations is None:
+            raise LexituneError("glossary.path: no glossary given (and no generate.conversations file)")
+        train_set, test_set = generate_conversations(terms, config.generate, config.seed)
+        write_conversations(run.train_data, train_set)
+        write_conversations(run.test_data, test_set)
+    write_json(run.glossary, [t.model_dump() for t in terms])
+    console.print(f"{len(terms)} terms → {len(train_set)} training and {len(test_set)} held-out conversations")
+    return terms, train_set, test_set
+
+
+def load_terms(run: RunDir) -> list[Term]:
+    return [Term.model_validate(t) for t in read_json(run.glossary)] if run.glossary.exists() else []
+
+
+def _questions(config: Config, test_set: list[Conversation]) -> list[Conversation]:
+    return test_set[: config.eval.limit] if config.eval.limit else test_set
+
+
+def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[Conversation]) -> list[str] | None:
+    """The untuned model's answers, cached in the run so a resumed run does not pay twice."""
+    if not config.eval.before:
+        return None
+    if run.before_cache.exists():
+        return read_json(run.before_cache)
+    questions = _questions(config, test_set)
+    answers = answer_questions(model, tokenizer, [c.prompt_messages() for c in questions],
+                               batch_size=config.eval.batch_size, max_new_tokens=config.eval.max_new_tokens)
+    write_json(run.before_cache, answers)
+    return answers
+
+
+def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[Conversation], *,
+                resume: bool, console: Console, callbacks=None) -> tuple[object, TrainResult]:
+    torch.manual_seed(config.seed)  # LoRA's initial weights
+    model = prepare_model(model, config.train)
+    examples = tokenize_all(tokenizer, train_set, config.train.max_length)
+    result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
+                   resume=resume, callbacks=callbacks, console=console)
+    save_trained(model, tokenizer, config, run)
+    write_json(run.train_result, asdict(result))
+    return model, result
+
+
+def save_trained(model, tokenizer, config: Config, run: RunDir) -> Path:
+    """adapter/ in PEFT format (or model/ for full fine-tuning), with tokenizer and chat template."""
+    target = run.full_model if config.train.method == "full" else run.adapter
+    if config.train.method != "full" and config.model.name == DEFAULT_MODEL:
+        # Name the public model, not this machine's cache path, so peft can load the adapter anywhere.
+        for peft_config in model.peft_config.values():
+            peft_config.base_model_name_or_path = DEFAULT_HF_ID
+    # Embeddings are frozen under LoRA; saying so skips peft's online check of the base config.
+    model.save_pretrained(target, **({} if config.train.method == "full" else {"save_embedding_layers": False}))
+    tokenizer.save_pretrained(target)
+    return target
+
+
+def load_trained(run: RunDir, config: Config | None = None):
+    """The tuned model of a finished run, ready to answer: (model, tokenizer, config)."""
+    config = config or run.load_config()
+    weights = run.trained_weights()
+    tokenizer = load_tokenizer(str(weights))
+    if weights == run.full_model:
+        return load_model(str(weights)).eval(), tokenizer, config
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(load_model(config.model.name), str(weights))
+    return model.eval(), tokenizer, config
+
+
+def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Term], test_set: list[Conversation],
+                   before: list[str] | None, train_result: dict | None, console: Console) -> dict:
+    """Answer the held-out questions with the tuned model; write answers.jsonl and metrics.json."""
+    questions = _questions(config, test_set)
+    started = time.perf_counter()
+    after = answer_questions(model, tokenizer, [c.prompt_messages() for c in questions],
+                             batch_size=config.eval.batch_size, max_new_tokens=config.eval.max_new_tokens)
+    seconds = time.perf_counter() - started
+    by_term = {t.term: t for t in terms}
+    expected = [expected_definition(c, by_term) for c in questions]
+    scorer = None if config.eval.embedding_model == "none" else EmbeddingScorer(config.eval.embedding_model)
+    after_rows = score(after, expected, scorer)
+    before_rows = score(before, expected, scorer) if before is not None else None
+    rows = []
+    for i, c in enumerate(questions):
+        row = {"term": c.term, "style": c.style, "question": c.question, "expected": expected[i]}
+        if before_rows is not None:
+            row["before"] = before[i]
+            row.update({f"before_{k}": v for k, v in before_rows[i].items()})
+        row["after"] = after[i]
+        row.update({f"after_{k}": v for k, v in after_rows[i].items()})
+        rows.append(row)
+    write_jsonl(run.answers, rows)
+    metrics = {
+        "model": DEFAULT_HF_ID if config.model.name == DEFAULT_MODEL else config.model.name,
+        "method": config.train.method,
+        "terms": len({c.term for c in questions}),
+        "test_questions": len(questions),
+        "before": summarize(before_rows) if before_rows is not None else None,
+        "after": summarize(after_rows),
+        "train": train_result,
+        "eval": {"seconds": round(seconds, 2), "questions_per_second": round(len(questions) / seconds, 2)},
+    }
+    write_json(run.metrics, metrics)
+    print_summary(metrics, console)
+    return metrics
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    import json
+
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+
+
+def print_summary(metrics: dict, console: Console) -> None:
+    table = Table(title=f"{metrics['model']} · {metrics['method']} · {metrics['test_questions']} held-out questions")
+    table.add_column("metric")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    before = metrics.get("before") or {}
+    for key, value in metrics["after"].items():
+        if value is None and before.get(key) is None:
+            continue
+        fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+        table.add_row(key, fmt(before.get(key)), fmt(value))
+    console.print(table)
+    t = metrics.get("train")
+    if t:
+        console.print(f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
+                      f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})")
+    console.print(f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)")
+
+
+def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Console | None = None) -> dict:
+    """Everything, once: the base model is loaded a single time and shared by every stage."""
+    console = console or Console(stderr=True)
+    run = start_run(config, out, resume)
+    terms, train_set, test_set = prepare_data(config, run, console)
+    tokenizer = load_tokenizer(config.model.name)
+    model = load_model(config.model.name)
+    before = answer_before(model, tokenizer, config, run, test_set)
+    model, result = train_stage(config, run, model, tokenizer, train_set, resume=resume, console=console)
+    metrics = evaluate_stage(config, run, model, tokenizer, terms, test_set, before, asdict(result), console)
+    console.print(f"run folder: {run.root}")
+    return metrics
