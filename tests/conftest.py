@@ -1,0 +1,60 @@
+"""Shared fixtures: a tiny random Llama with the real SmolLM2 tokenizer (seconds, not minutes).
+
+The tiny model has the shipped model's tokenizer and chat template, so every code path a real run
+takes (templating, answer masks, generation, saving adapters) runs for real, only smaller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def real_model_dir() -> Path:
+    """The shipped SmolLM2-135M-Instruct as safetensors (converted once into the user cache)."""
+    from lexitune.models import default_model_dir
+
+    return default_model_dir()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, real_model_dir) -> Path:
+    """A 2-layer, 64-wide Llama saved with SmolLM2's tokenizer: a drop-in `model.name` for tests."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(real_model_dir)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture
+def tiny_config(tiny_model_dir, tmp_path):
+    """A config for a seconds-long run on 4 culinary terms with the tiny model."""
+    import json
+
+    from lexitune.config import load_config
+
+    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
+    glossary = tmp_path / "glossary.json"
+    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    return load_config(None, [
+        "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
+        "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
+    ])

@@ -1,0 +1,24 @@
+"""The whole pipeline on the tiny model: the run folder holds every file of the contract."""
+
+import json
+
+from lexitune.pipeline import run_pipeline
+from lexitune.rundir import RunDir
+
+
+def test_run_writes_the_run_folder_contract(tiny_config, tmp_path):
+    out = tmp_path / "run"
+    metrics = run_pipeline(tiny_config, out)
+    run = RunDir(out)
+    for path in [run.config, run.train_data, run.test_data, run.answers, run.metrics, run.train_log,
+                 run.adapter / "adapter_config.json", run.adapter / "adapter_model.safetensors",
+                 run.adapter / "tokenizer_config.json"]:
+        assert path.exists(), f"missing {path}"
+    saved = json.loads(run.metrics.read_text())
+    assert saved == metrics
+    assert saved["terms"] == 4 and saved["test_questions"] == 12
+    for key in ["exact_recall", "embedding_similarity", "judge_accuracy"]:
+        assert key in saved["before"] and key in saved["after"]
+    assert saved["train"]["tokens"] > 0 and saved["train"]["steps"] == 8
+    answers = [json.loads(line) for line in run.answers.read_text().splitlines()]
+    assert len(answers) == 12 and {"question", "expected", "before", "after", "after_exact"} <= set(answers[0])
