@@ -31,10 +31,18 @@ def tiny_model_dir(tmp_path_factory, real_model_dir) -> Path:
 
     tokenizer = AutoTokenizer.from_pretrained(real_model_dir)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+        initializer_range=0.1,  # the default 0.02 makes a random model answer only newlines
     )
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)
@@ -54,7 +62,16 @@ def tiny_config(tiny_model_dir, tmp_path):
     terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
     glossary = tmp_path / "glossary.json"
     glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-    return load_config(None, [
-        "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
-        "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
-    ])
+    return load_config(
+        None,
+        [
+            "name=tiny",
+            f"glossary.path={glossary}",
+            "generate.language=fr",
+            f"model.name={tiny_model_dir}",
+            "train.epochs=1",
+            "train.batch_size=4",
+            "eval.max_new_tokens=8",
+            "eval.embedding_model=none",
+        ],
+    )

@@ -10,9 +10,17 @@ def test_run_writes_the_run_folder_contract(tiny_config, tmp_path):
     out = tmp_path / "run"
     metrics = run_pipeline(tiny_config, out)
     run = RunDir(out)
-    for path in [run.config, run.train_data, run.test_data, run.answers, run.metrics, run.train_log,
-                 run.adapter / "adapter_config.json", run.adapter / "adapter_model.safetensors",
-                 run.adapter / "tokenizer_config.json"]:
+    for path in [
+        run.config,
+        run.train_data,
+        run.test_data,
+        run.answers,
+        run.metrics,
+        run.train_log,
+        run.adapter / "adapter_config.json",
+        run.adapter / "adapter_model.safetensors",
+        run.adapter / "tokenizer_config.json",
+    ]:
         assert path.exists(), f"missing {path}"
     saved = json.loads(run.metrics.read_text())
     assert saved == metrics

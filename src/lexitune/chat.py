@@ -1,8 +1,8 @@
 """Talk to a tuned model in the terminal, tokens streamed as they come.
 
-    lexitune chat runs/culinary
-    lexitune chat runs/culinary --prompt "Que veut dire TEC ?"
-    lexitune chat runs/culinary --base --prompt "Que veut dire TEC ?"   # the untuned model
+lexitune chat runs/culinary
+lexitune chat runs/culinary --prompt "Que veut dire TEC ?"
+lexitune chat runs/culinary --base --prompt "Que veut dire TEC ?"   # the untuned model
 """
 
 from __future__ import annotations
@@ -15,22 +15,24 @@ from lexitune.pipeline import load_trained
 from lexitune.rundir import RunDir
 
 
-def stream_answer(model, tokenizer, messages: list[dict], max_new_tokens: int = 256, write=sys.stdout.write) -> str:
+def stream_answer(model, tokenizer, messages: list[dict], max_new_tokens: int = 256, write=None) -> str:
     """Greedy answer to `messages`, written piece by piece as it is generated; returns the whole answer."""
     from transformers import TextIteratorStreamer
 
+    write = write or sys.stdout.write
+
     enc = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-    kwargs = dict(**enc, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
-                  pad_token_id=tokenizer.pad_token_id)
+    kwargs = dict(
+        **enc, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer, pad_token_id=tokenizer.pad_token_id
+    )
     thread = Thread(target=model.generate, kwargs=kwargs, daemon=True)
     thread.start()
     pieces = []
     for piece in streamer:
         pieces.append(piece)
         write(piece)
-        if hasattr(sys.stdout, "flush"):
-            sys.stdout.flush()
+        sys.stdout.flush()
     thread.join()
     write("\n")
     return "".join(pieces).strip()

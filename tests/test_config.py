@@ -1,0 +1,76 @@
+"""Config: YAML + --set overrides, errors naming the field, and every shipped example config."""
+
+from pathlib import Path
+
+import pytest
+
+from lexitune.config import Config, load_config, save_config
+from lexitune.errors import LexituneError
+from lexitune.generate import generate_conversations
+from lexitune.glossary import load_from_config
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_overrides_use_yaml_types(tmp_path):
+    cfg = load_config(
+        None,
+        [
+            "train.epochs=2",
+            "train.lora.target_modules=[q_proj,v_proj]",
+            "eval.limit=null",
+            "train.learning_rate=1e-4",
+            "generate.language=fr",
+        ],
+    )
+    assert cfg.train.epochs == 2 and cfg.train.lora.target_modules == ["q_proj", "v_proj"]
+    assert cfg.eval.limit is None and cfg.train.learning_rate == pytest.approx(1e-4)
+    assert cfg.generate.language == "fr"
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.yaml").write_text("glossary:\n  path: g.json\n")
+    assert load_config(tmp_path / "sub" / "c.yaml").glossary.path == (tmp_path / "sub" / "g.json").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "overrides", "message"),
+    [
+        ("train:\n  epochz: 3\n", [], "train.epochz"),
+        ("train:\n  epochs: -1\n", [], "train.epochs"),
+        ("train: [1, 2\n", [], ":2: not valid YAML"),
+        ("- a\n- b\n", [], "mapping"),
+        ("", ["train.method=qlora-x"], "train.method"),
+        ("", ["nokey"], "key=value"),
+    ],
+)
+def test_errors_name_the_field_or_line(tmp_path, text, overrides, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(LexituneError, match=message.replace(".", r"\.").replace("[", r"\[")):
+        load_config(path, overrides)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(LexituneError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_saved_config_loads_back_identically(tmp_path):
+    cfg = load_config(None, ["train.epochs=5", f"glossary.path={tmp_path / 'g.json'}"])
+    save_config(cfg, tmp_path / "config.yaml")
+    assert load_config(tmp_path / "config.yaml") == cfg
+    assert load_config(tmp_path) == cfg  # a run folder stands for its config
+
+
+@pytest.mark.parametrize("config_path", sorted(EXAMPLES.glob("*/lexitune*.yaml")), ids=lambda p: p.parent.name)
+def test_every_shipped_example_config_loads_and_generates(config_path):
+    cfg = load_config(config_path)
+    assert isinstance(cfg, Config)
+    if cfg.generate.backend != "templates":
+        pytest.skip("needs an LLM endpoint")
+    terms = load_from_config(cfg.glossary)
+    train, test = generate_conversations(terms, cfg.generate, cfg.seed)
+    assert len(terms) >= 2 and train and test
+    assert {c.style for c in train}.isdisjoint({c.style for c in test})
