@@ -1,7 +1,7 @@
 """The `lexitune` command: parses arguments and dispatches to the pipeline's stages.
 
-lexitune run examples/culinary-fr/lexitune.yaml --out runs/culinary
-lexitune --help
+    lexitune run examples/culinary-fr/lexitune.yaml --out runs/culinary
+    lexitune --help
 """
 
 from __future__ import annotations

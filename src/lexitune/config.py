@@ -27,8 +27,7 @@ class GlossaryConfig(_Section):
     term_column: str | None = Field(None, description="CSV/TSV column of the term (default: first)")
     definition_column: str | None = Field(None, description="CSV/TSV column of the definition (default: second)")
     duplicates: Literal["error", "first", "senses"] = Field(
-        "error",
-        description="a term given twice with different definitions: fail, keep the first, or keep both as senses",
+        "error", description="a term given twice with different definitions: fail, keep the first, or keep both as senses"
     )
     tolerant: bool = Field(False, description="XML: recover what can be read from a file that is not well-formed")
     language: str | None = Field(None, description="glossary language (fr/en); default: generate.language")
@@ -46,9 +45,7 @@ class GenerateConfig(_Section):
 
 
 class ModelConfig(_Section):
-    name: str = Field(
-        "default", description="'default' (shipped SmolLM2-135M-Instruct), a Hugging Face id or a local path"
-    )
+    name: str = Field("default", description="'default' (shipped SmolLM2-135M-Instruct), a Hugging Face id or a local path")
     revision: str | None = Field(None, description="Hugging Face revision")
 
 
@@ -70,9 +67,7 @@ class TrainConfig(_Section):
     warmup_ratio: float = Field(0.1, ge=0, le=1, description="share of steps with linear warmup")
     scheduler: Literal["cosine", "linear", "constant"] = Field("cosine", description="learning-rate decay after warmup")
     max_length: int = Field(256, ge=8, description="longer conversations are truncated (tokens)")
-    precision: Literal["auto", "bf16", "fp32"] = Field(
-        "auto", description="auto: bf16 autocast only where this CPU/GPU runs it faster"
-    )
+    precision: Literal["auto", "bf16", "fp32"] = Field("auto", description="auto: bf16 autocast only where this CPU/GPU runs it faster")
     threads: int | None = Field(None, description="CPU threads (default: all cores)")
     save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
     max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
@@ -82,9 +77,7 @@ class EvalConfig(_Section):
     before: bool = Field(True, description="also answer with the untuned base model")
     batch_size: int = Field(16, ge=1, description="questions answered at once")
     max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
-    embedding_model: str = Field(
-        "default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'"
-    )
+    embedding_model: str = Field("default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'")
     limit: int | None = Field(None, description="answer only the first N held-out questions")
 
 
@@ -167,6 +160,4 @@ def load_config(path: Path | str | None, overrides: list[str] | None = None) -> 
 
 
 def save_config(config: Config, path: Path) -> None:
-    path.write_text(
-        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -45,9 +45,7 @@ def start_run(config: Config, root: Path, resume: bool) -> RunDir:
     return run
 
 
-def prepare_data(
-    config: Config, run: RunDir, console: Console
-) -> tuple[list[Term], list[Conversation], list[Conversation]]:
+def prepare_data(config: Config, run: RunDir, console: Console) -> tuple[list[Term], list[Conversation], list[Conversation]]:
     """Load the glossary and write data/train.jsonl and data/test.jsonl (kept as is when resuming)."""
     terms = load_from_config(config.glossary) if config.glossary.path else []
     if run.train_data.exists() and run.test_data.exists():
@@ -78,42 +76,19 @@ def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[
     if run.before_cache.exists():
         return read_json(run.before_cache)
     questions = _questions(config, test_set)
-    answers = answer_questions(
-        model,
-        tokenizer,
-        [c.prompt_messages() for c in questions],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.eval.max_new_tokens,
-    )
+    answers = answer_questions(model, tokenizer, [c.prompt_messages() for c in questions],
+                               batch_size=config.eval.batch_size, max_new_tokens=config.eval.max_new_tokens)
     write_json(run.before_cache, answers)
     return answers
 
 
-def train_stage(
-    config: Config,
-    run: RunDir,
-    model,
-    tokenizer,
-    train_set: list[Conversation],
-    *,
-    resume: bool,
-    console: Console,
-    callbacks=None,
-) -> tuple[object, TrainResult]:
+def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[Conversation], *,
+                resume: bool, console: Console, callbacks=None) -> tuple[object, TrainResult]:
     torch.manual_seed(config.seed)  # LoRA's initial weights
     model = prepare_model(model, config.train)
     examples = tokenize_all(tokenizer, train_set, config.train.max_length)
-    result = train(
-        model,
-        examples,
-        config.train,
-        run.root,
-        pad_id=tokenizer.pad_token_id,
-        seed=config.seed,
-        resume=resume,
-        callbacks=callbacks,
-        console=console,
-    )
+    result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
+                   resume=resume, callbacks=callbacks, console=console)
     save_trained(model, tokenizer, config, run)
     write_json(run.train_result, asdict(result))
     return model, result
@@ -145,27 +120,13 @@ def load_trained(run: RunDir, config: Config | None = None):
     return model.eval(), tokenizer, config
 
 
-def evaluate_stage(
-    config: Config,
-    run: RunDir,
-    model,
-    tokenizer,
-    terms: list[Term],
-    test_set: list[Conversation],
-    before: list[str] | None,
-    train_result: dict | None,
-    console: Console,
-) -> dict:
+def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Term], test_set: list[Conversation],
+                   before: list[str] | None, train_result: dict | None, console: Console) -> dict:
     """Answer the held-out questions with the tuned model; write answers.jsonl and metrics.json."""
     questions = _questions(config, test_set)
     started = time.perf_counter()
-    after = answer_questions(
-        model,
-        tokenizer,
-        [c.prompt_messages() for c in questions],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.eval.max_new_tokens,
-    )
+    after = answer_questions(model, tokenizer, [c.prompt_messages() for c in questions],
+                             batch_size=config.eval.batch_size, max_new_tokens=config.eval.max_new_tokens)
     seconds = time.perf_counter() - started
     by_term = {t.term: t for t in terms}
     expected = [expected_definition(c, by_term) for c in questions]
@@ -219,13 +180,9 @@ def print_summary(metrics: dict, console: Console) -> None:
     console.print(table)
     t = metrics.get("train")
     if t:
-        console.print(
-            f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
-            f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})"
-        )
-    console.print(
-        f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)"
-    )
+        console.print(f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
+                      f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})")
+    console.print(f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)")
 
 
 def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Console | None = None) -> dict:

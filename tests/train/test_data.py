@@ -15,7 +15,7 @@ def tokenizer(real_model_dir):
 
 
 def _answer_text(tokenizer, example):
-    return tokenizer.decode([t for t, label in zip(example.input_ids, example.labels) if label != IGNORE])
+    return tokenizer.decode([t for t, label in zip(example.input_ids, example.labels, strict=True) if label != IGNORE])
 
 
 def test_only_the_answer_and_end_of_turn_carry_loss(tokenizer):
