@@ -178,7 +178,8 @@ class FakeLLM:
         answer = re.search(r"Answer: (.*)", text, re.DOTALL)
         e, a = (_norm(m.group(1)) if m else "" for m in (expected, answer))
         # Fuzzy, like a lenient human grader: it forgives a typo that exact recall does not.
-        ok = bool(e) and fuzz.partial_ratio(e, a) >= 85
+        # (partial matching only where the answer is long enough to hold the definition, or "TEC ?" would pass)
+        ok = bool(e) and len(a) >= len(e) and fuzz.partial_ratio(e, a) >= 85
         why = "The answer gives the expected meaning." if ok else "The answer does not give the expected meaning."
         return {"verdict": int(ok), "explanation": why}
 
@@ -283,6 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
                     },
                 },
             )
+            record["reply"] = text
             record["answered"] = fault != "timeout"  # a late reply reaches a client that already gave up
         except (BrokenPipeError, ConnectionResetError):
             pass
