@@ -155,7 +155,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         node = data
         parts = key.strip().split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
+            if node.get(part) is None:  # a section left null (eval.judge) comes into being when set
+                node[part] = {}
+            node = node[part]
             if not isinstance(node, dict):
                 raise LexituneError(f"--set {key}: {part} is not a section")
         node[parts[-1]] = _parse_value(value)

@@ -57,3 +57,11 @@ def test_an_unreachable_judge_leaves_verdicts_empty_not_the_run_broken(tmp_path)
     )
     assert rows[0]["judge"] is None and rows[0]["judge_explanation"].startswith("judge error: connection error")
     assert summarize(rows)["judge_accuracy"] is None and out["after"]["unjudged"] == 1
+
+
+def test_a_judge_can_be_switched_on_from_the_command_line_over_a_saved_null():
+    from lexitune.config import apply_overrides, validate_config
+
+    data = apply_overrides({"eval": {"judge": None}}, ["eval.judge.model=gemma3:27b"])
+    judge = validate_config(data, "config.yaml").eval.judge
+    assert judge.model == "gemma3:27b" and judge.temperature == 0.0 and judge.base_url.endswith(":11434/v1")

@@ -175,3 +175,13 @@ def test_a_killed_generation_resumes_from_the_cache_without_repeating_a_request(
     before = len(llm.requests)
     llm_conversations(TERMS, _cfg(llm, tmp_path, cache_dir=cache), seed=0)
     assert len(llm.requests) == before
+
+
+def test_the_shipped_ollama_example_config_is_valid():
+    from lexitune.config import load_config
+
+    root = Path(__file__).parents[2]
+    cfg = load_config(root / "examples" / "culinary-fr" / "lexitune-ollama.yaml")
+    assert cfg.generate.backend == "openai" and cfg.generate.base_url == "http://localhost:11434/v1"
+    assert cfg.eval.judge is not None and cfg.eval.judge.model == cfg.generate.model == "gemma3:27b"
+    assert cfg.glossary.path.exists()

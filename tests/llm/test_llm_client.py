@@ -107,3 +107,12 @@ def test_a_key_pasted_instead_of_a_variable_name_is_refused_without_echoing_it()
     with pytest.raises(LexituneError) as info:
         load_config(None, ["generate.api_key_env=sk-proj-abc123"])
     assert "NAME of an environment variable" in str(info.value) and "abc123" not in str(info.value)
+
+
+def test_run_works_from_inside_a_running_event_loop(llm, tmp_path):
+    import asyncio
+
+    async def inside() -> list:
+        return LLMClient(_cfg(llm, tmp_path), "generate").run(_requests(1))
+
+    assert asyncio.run(inside())[0].error is None

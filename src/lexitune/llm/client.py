@@ -23,6 +23,7 @@ import email.utils
 import os
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +119,17 @@ class LLMClient:
         """Replies in the order of `requests`; a request that still fails after retries gets `error`."""
         started = time.perf_counter()
         try:
-            return asyncio.run(self._run_all(requests, description))
+            asyncio.get_running_loop()
+        except RuntimeError:
+            running = False
+        else:
+            running = True
+        try:
+            if not running:
+                return asyncio.run(self._run_all(requests, description))
+            # Called from inside an event loop (a notebook, a server): run ours on a thread of its own.
+            with ThreadPoolExecutor(1) as pool:
+                return pool.submit(asyncio.run, self._run_all(requests, description)).result()
         finally:
             self.usage.seconds += time.perf_counter() - started
 
