@@ -16,7 +16,7 @@ TERMS = culinary(3)
 
 @pytest.fixture
 def llm():
-    with FakeLLM(TERMS, timeout_sleep=1.5) as server:
+    with FakeLLM(TERMS, timeout_sleep=2.5) as server:
         yield server
 
 
@@ -36,11 +36,13 @@ def _requests(n: int = 3) -> list[Request]:
 
 def test_transient_faults_are_retried_until_every_request_is_answered(llm, tmp_path):
     llm.faults = {"PER": ["500", "500"], "FUN": ["drop"], "TEC": ["timeout"]}
-    client = LLMClient(_cfg(llm, tmp_path, timeout=0.5), "generate")
+    client = LLMClient(_cfg(llm, tmp_path, timeout=1.0), "generate")
     replies = client.run(_requests())
     assert all(r.error is None and "conversations" in r.text for r in replies)
-    assert [f for f in (r["fault"] for r in llm.requests) if f != "ok"] != []
-    assert len(llm.answered()) == 3 and client.usage.retries == 4 and client.usage.failed == 0
+    assert sorted(r["fault"] for r in llm.requests if r["fault"] != "ok") == ["500", "500", "drop", "timeout"]
+    assert {r["key"] for r in llm.answered()} == {"PER", "FUN", "TEC"} and client.usage.failed == 0
+    # (>= rather than ==: on a loaded machine a healthy reply may also exceed the 1 s timeout)
+    assert client.usage.retries >= 4
     assert client.usage.prompt_tokens > 0 and client.usage.completion_tokens > 0
 
 
