@@ -151,10 +151,8 @@ def check(item: object, term: Term) -> tuple[Drafted | None, str | None]:
     try:
         drafted = Drafted.model_validate(_as_messages(item))
     except ValidationError as e:
-        msg = e.errors()[0]["msg"]
-        return None, msg.removeprefix("Value error, ") if msg.endswith(
-            ("wrong roles", "empty message")
-        ) else "schema violation"
+        reason = e.errors()[0]["msg"].removeprefix("Value error, ")
+        return None, reason if reason in ("wrong roles", "empty message") else "schema violation"
     question, answer = drafted.messages[0].content, drafted.messages[1].content
     if not all(contains_definition(answer, d) for d in term.definitions):
         return None, "definition missing"
