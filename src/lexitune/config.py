@@ -8,17 +8,51 @@ saved in every run folder so the run can be repeated and later commands need onl
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lexitune.errors import LexituneError
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class EndpointConfig(_Section):
+    """An OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp server, LM Studio, OpenAI...)."""
+
+    base_url: str = Field("http://localhost:11434/v1", description="the API root, ending in /v1 (default: Ollama on this machine)")
+    model: str | None = Field(None, description="model name as the server knows it, e.g. gemma3:27b or gpt-4o-mini")
+    api_key_env: str | None = Field(
+        None, description="NAME of the environment variable holding the API key (the key itself is never saved)"
+    )
+    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature")
+    concurrency: int = Field(4, ge=1, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, description="seconds to wait for one reply before retrying")
+    max_retries: int = Field(5, ge=0, description="retries of a request on timeouts, 429, 5xx and dropped connections")
+    backoff: float = Field(1.0, ge=0, description="first retry wait in seconds, doubled each retry, with jitter (Retry-After wins)")
+    structured: Literal["auto", "json_schema", "json_object", "text"] = Field(
+        "auto", description="how JSON is asked for: auto tries json_schema, then json_object, then plain text"
+    )
+    cache_dir: Path | None = Field(None, description="replies cached here, keyed by request (default: <lexitune cache>/llm)")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _a_name_not_a_key(cls, value: str | None) -> str | None:
+        # Never echo the value: it may be a key pasted in by mistake, and errors end up in logs.
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("expected the NAME of an environment variable (e.g. OPENAI_API_KEY), not a key")
+        return value
+
+
+class JudgeConfig(EndpointConfig):
+    """An LLM that grades each held-out answer 0/1 against the expected definition."""
+
+    max_answer_chars: int = Field(2000, ge=1, description="longer answers are cut before being sent to the judge")
 
 
 class GlossaryConfig(_Section):
@@ -33,8 +67,13 @@ class GlossaryConfig(_Section):
     language: str | None = Field(None, description="glossary language (fr/en); default: generate.language")
 
 
-class GenerateConfig(_Section):
-    backend: Literal["templates"] = Field("templates", description="how conversations are written")
+class GenerateConfig(EndpointConfig):
+    backend: Literal["templates", "openai"] = Field(
+        "templates", description="how conversations are written: offline templates, or an OpenAI-compatible LLM"
+    )
+    test_backend: Literal["templates", "openai"] | None = Field(
+        None, description="where held-out conversations come from (default: the same backend as training)"
+    )
     language: Literal["fr", "en"] = Field("en", description="language of questions and answers")
     train_styles: int = Field(8, ge=1, description="question styles per term used for training")
     test_styles: int = Field(3, ge=1, description="further question styles per term held out for testing")
@@ -42,6 +81,14 @@ class GenerateConfig(_Section):
     system_prompt: str | None = Field(None, description="system message used in training, evaluation and chat")
     conversations: Path | None = Field(None, description="your own train conversations (JSONL, messages format)")
     test_conversations: Path | None = Field(None, description="your own held-out conversations (JSONL)")
+    # backend: openai (the endpoint fields above come from EndpointConfig)
+    temperature: float = Field(0.8, ge=0, le=2, description="LLM sampling temperature: some variety between conversations")
+    conversations_per_term: int = Field(8, ge=2, description="LLM: conversations asked for per term (train + test)")
+    test_share: float = Field(0.25, ge=0, lt=1, description="LLM: share of a term's conversations held out for test (course: 1 in 4)")
+    min_conversations: int = Field(2, ge=1, description="LLM: a term with fewer valid conversations after its attempts is a failure")
+    term_attempts: int = Field(3, ge=1, description="LLM: requests per term at most, while it has too few valid conversations")
+    duplicate_threshold: float = Field(90, ge=0, le=100, description="LLM: questions this similar (rapidfuzz 0-100) count as duplicates")
+    extra_instructions: str | None = Field(None, description="LLM: added to the prompt, e.g. the tone or the audience")
 
 
 class ModelConfig(_Section):
@@ -79,6 +126,7 @@ class EvalConfig(_Section):
     max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
     embedding_model: str = Field("default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'")
     limit: int | None = Field(None, description="answer only the first N held-out questions")
+    judge: JudgeConfig | None = Field(None, description="an OpenAI-compatible LLM judge (null: no judge)")
 
 
 class Config(_Section):
@@ -107,7 +155,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         node = data
         parts = key.strip().split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
+            if node.get(part) is None:  # a section left null (eval.judge) comes into being when set
+                node[part] = {}
+            node = node[part]
             if not isinstance(node, dict):
                 raise LexituneError(f"--set {key}: {part} is not a section")
         node[parts[-1]] = _parse_value(value)
@@ -115,9 +165,12 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
-    for section, field in [("glossary", "path"), ("generate", "conversations"), ("generate", "test_conversations")]:
-        obj = getattr(config, section)
-        value = getattr(obj, field)
+    for section, field in [("glossary", "path"), ("generate", "conversations"), ("generate", "test_conversations"),
+                           ("generate", "cache_dir"), ("eval.judge", "cache_dir")]:
+        obj = config
+        for part in section.split("."):
+            obj = getattr(obj, part) if obj is not None else None
+        value = getattr(obj, field) if obj is not None else None
         if value is not None and not Path(value).is_absolute():
             setattr(obj, field, (base / value).resolve())
     if config.model.name != "default" and (base / config.model.name).exists():

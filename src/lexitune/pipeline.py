@@ -53,9 +53,12 @@ def prepare_data(config: Config, run: RunDir, console: Console) -> tuple[list[Te
     else:
         if not terms and config.generate.conversations is None:
             raise LexituneError("glossary.path: no glossary given (and no generate.conversations file)")
-        train_set, test_set = generate_conversations(terms, config.generate, config.seed)
+        report: dict = {}
+        train_set, test_set = generate_conversations(terms, config.generate, config.seed, report=report)
         write_conversations(run.train_data, train_set)
         write_conversations(run.test_data, test_set)
+        if report:  # what an LLM backend kept, dropped and why, and what it cost
+            write_json(run.generation_report, report)
     write_json(run.glossary, [t.model_dump() for t in terms])
     console.print(f"{len(terms)} terms → {len(train_set)} training and {len(test_set)} held-out conversations")
     return terms, train_set, test_set
@@ -133,6 +136,14 @@ def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Te
     scorer = None if config.eval.embedding_model == "none" else EmbeddingScorer(config.eval.embedding_model)
     after_rows = score(after, expected, scorer)
     before_rows = score(before, expected, scorer) if before is not None else None
+    judge_agreement = None
+    if config.eval.judge is not None:
+        from lexitune.evaluate.judge import judge_sides
+
+        info = [{"term": c.term, "style": c.style, "question": c.question, "expected": expected[i]}
+                for i, c in enumerate(questions)]
+        sides = {"before": (before, before_rows)} if before_rows is not None else {}
+        judge_agreement = judge_sides(config.eval.judge, info, {**sides, "after": (after, after_rows)}, console)
     rows = []
     for i, c in enumerate(questions):
         row = {"term": c.term, "style": c.style, "question": c.question, "expected": expected[i]}
@@ -153,6 +164,8 @@ def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Te
         "train": train_result,
         "eval": {"seconds": round(seconds, 2), "questions_per_second": round(len(questions) / seconds, 2)},
     }
+    if judge_agreement is not None:
+        metrics["judge_agreement"] = judge_agreement
     write_json(run.metrics, metrics)
     print_summary(metrics, console)
     return metrics
@@ -182,6 +195,10 @@ def print_summary(metrics: dict, console: Console) -> None:
     if t:
         console.print(f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
                       f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})")
+    for side, a in (metrics.get("judge_agreement") or {}).items():
+        if isinstance(a, dict) and "agreement" in a and a["agreement"] is not None:
+            console.print(f"judge vs exact recall ({side}): agree on {a['agreement']:.0%} of {a['judged']} answers; "
+                          f"{len(a['disagreements'])} disagreements listed in metrics.json")
     console.print(f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)")
 
 

@@ -28,6 +28,7 @@ class RunDir:
     train_data = property(lambda self: self.root / "data" / "train.jsonl")
     test_data = property(lambda self: self.root / "data" / "test.jsonl")
     glossary = property(lambda self: self.root / "data" / "glossary.json")
+    generation_report = property(lambda self: self.root / "data" / "generation.json")
     checkpoints = property(lambda self: self.root / "checkpoints")
     adapter = property(lambda self: self.root / "adapter")
     full_model = property(lambda self: self.root / "model")

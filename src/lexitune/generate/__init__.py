@@ -2,8 +2,10 @@
 
     python -c "from lexitune.generate import generate_conversations; from lexitune.config import GenerateConfig; from lexitune.glossary.term import Term; print(generate_conversations([Term(term='GPU', definition='Graphics Processing Unit')], GenerateConfig(), 0)[0][0])"
 
-A backend is a function `(terms, cfg, seed) -> (train, test)`; adding one is a new module and a
-line in BACKENDS. A user's own conversations file (`generate.conversations`) replaces generation.
+A backend is a function `(terms, cfg, seed, *, report, only) -> (train, test)`; adding one is a new
+module and a line in BACKENDS. `report` is a dict the backend may fill (kept, dropped, usage...);
+`only="train"|"test"` asks for one side only, when train and test come from different backends
+(`generate.test_backend`). A user's own conversations file (`generate.conversations`) replaces generation.
 """
 
 from __future__ import annotations
@@ -13,27 +15,35 @@ from collections.abc import Callable
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.generate.dataset import Conversation, read_conversations, write_conversations
+from lexitune.generate.llm import llm_conversations
 from lexitune.generate.split import template_conversations
 from lexitune.glossary.term import Term
 
-Backend = Callable[[list[Term], GenerateConfig, int], tuple[list[Conversation], list[Conversation]]]
+Backend = Callable[..., tuple[list[Conversation], list[Conversation]]]
 
-BACKENDS: dict[str, Backend] = {"templates": template_conversations}
+
+def _templates(
+    terms: list[Term], cfg: GenerateConfig, seed: int, *, report: dict | None = None, only: str | None = None
+):
+    return template_conversations(terms, cfg, seed)  # offline and cheap: both sides, the caller picks
+
+
+BACKENDS: dict[str, Backend] = {"templates": _templates, "openai": llm_conversations}
 
 __all__ = ["BACKENDS", "generate_conversations", "read_conversations", "write_conversations"]
 
 
-def _backend(cfg: GenerateConfig) -> Backend:
-    if cfg.backend not in BACKENDS:
-        raise LexituneError(f"generate.backend = {cfg.backend!r}: expected one of {', '.join(BACKENDS)}")
-    return BACKENDS[cfg.backend]
+def _backend(name: str) -> Backend:
+    if name not in BACKENDS:
+        raise LexituneError(f"generate.backend = {name!r}: expected one of {', '.join(BACKENDS)}")
+    return BACKENDS[name]
 
 
 def generate_conversations(
-    terms: list[Term], cfg: GenerateConfig, seed: int
+    terms: list[Term], cfg: GenerateConfig, seed: int, report: dict | None = None
 ) -> tuple[list[Conversation], list[Conversation]]:
     """(train, test) conversations for `terms`: each side from the user's file when one is given,
-    else from the backend.
+    else from its backend (`generate.backend`, and `generate.test_backend` for the test side).
 
     A user's train file may carry its own `"split": "test"` rows; they are the test set when no
     `test_conversations` file is given. Otherwise the test set is the backend's held-out split, so
@@ -41,14 +51,20 @@ def generate_conversations(
     """
     train: list[Conversation] = []
     test: list[Conversation] = []
-    if cfg.conversations is None or cfg.test_conversations is None:
-        train, test = _backend(cfg)(terms, cfg, seed)
     if cfg.conversations is not None:
         rows = read_conversations(cfg.conversations, default_split="train")
         train = [c for c in rows if c.split == "train"]
-        test = [c for c in rows if c.split == "test"] or test
+        test = [c for c in rows if c.split == "test"]
         if not train:
             raise LexituneError(f"{cfg.conversations}: no training conversations (every line has split 'test')")
     if cfg.test_conversations is not None:
         test = read_conversations(cfg.test_conversations, default_split="test")
+    train_from = cfg.backend if cfg.conversations is None else None
+    test_from = (cfg.test_backend or cfg.backend) if not test else None
+    if train_from is not None and train_from == test_from:
+        return _backend(train_from)(terms, cfg, seed, report=report)
+    if train_from is not None:
+        train = _backend(train_from)(terms, cfg, seed, report=report, only="train")[0]
+    if test_from is not None:
+        test = _backend(test_from)(terms, cfg, seed, report=report, only="test")[1]
     return train, test
