@@ -202,14 +202,11 @@ def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Co
     called at each learning-curve point (a sweep prunes trials there by raising)."""
     from lexitune.evaluate.curve import make_curve
     from lexitune.report import write_run_report
-    from lexitune.track import make_tracker
+    from lexitune.track import tracked
 
     console = console or Console(stderr=True)
     run = start_run(config, out, resume)
-    tracker = make_tracker(config, run.root)
-    tracker.start(config, run)
-    status = "FAILED"
-    try:
+    with tracked(config, run) as tracker:
         terms, train_set, test_set = prepare_data(config, run, console)
         tokenizer = load_tokenizer(config.model.name)
         model = load_model(config.model.name)
@@ -220,12 +217,5 @@ def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Co
         metrics = evaluate_stage(config, run, model, tokenizer, terms, test_set, before, read_json(run.train_result), console)
         write_run_report(run)
         tracker.log_run_folder(run)
-        status = "FINISHED"
-    except BaseException as e:
-        # A pruned sweep trial or Ctrl-C is "killed" in MLflow, anything else "failed".
-        status = "KILLED" if isinstance(e, KeyboardInterrupt) or type(e).__name__ == "TrialPruned" else "FAILED"
-        raise
-    finally:
-        tracker.end(status)
     console.print(f"run folder: {run.root}  (report: {run.report})")
     return metrics

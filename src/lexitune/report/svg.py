@@ -100,8 +100,8 @@ class _Frame:
 
 def _svg(body: str, legend: list[tuple[str, str]], title: str) -> str:
     items = "".join(
-        f'<g transform="translate({LEFT + 10 + i * 150},{TOP + 12})"><rect width="10" height="10" y="-9" fill="{c}"/>'
-        f'<text x="14">{escape(name[:22])}</text></g>'
+        f'<g transform="translate({LEFT + 10 + (i % 3) * 160},{TOP + 14 + (i // 3) * 14})"><rect width="10" height="10" y="-9" fill="{c}"/>'
+        f'<text x="14">{escape(name[:24])}</text></g>'
         for i, (name, c) in enumerate(legend)
         if len(legend) > 1
     )

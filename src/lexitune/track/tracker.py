@@ -10,6 +10,8 @@ other. `mlflow` is imported only when a tracker is actually made: it costs secon
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +166,20 @@ def make_tracker(config: Config, run_root: Path) -> NullTracker:
     if config.tracking.backend == "none":
         return NullTracker()
     return MlflowTracker(config.tracking.uri or default_uri(run_root), config.tracking.experiment or config.name)
+
+
+@contextmanager
+def tracked(config: Config, run: RunDir) -> Iterator[NullTracker]:
+    """A started tracker for the block; the MLflow run ends FINISHED, KILLED (Ctrl-C, a pruned
+    sweep trial) or FAILED as the block does."""
+    tracker = make_tracker(config, run.root)
+    tracker.start(config, run)
+    status = "FAILED"
+    try:
+        yield tracker
+        status = "FINISHED"
+    except BaseException as e:
+        status = "KILLED" if isinstance(e, KeyboardInterrupt) or type(e).__name__ == "TrialPruned" else "FAILED"
+        raise
+    finally:
+        tracker.end(status)
