@@ -6,8 +6,8 @@ import json
 import re
 
 import yaml
-from conftest import pixel_spread
 
+from conftest import pixel_spread
 from lexitune.config import Config
 from lexitune.report import write_run_report
 from lexitune.report.svg import nice_ticks

@@ -12,13 +12,15 @@ from lexitune.rundir import RunDir, read_json
 from lexitune.track.tracker import NullTracker, flatten, make_tracker
 
 
-def test_run_is_tracked_with_curve_and_early_stopping(tiny_config, tmp_path):
+def test_run_is_tracked_with_curve_and_early_stopping(tiny_config, tmp_path, mlflow_uri):
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    uri = mlflow_uri
     config = tiny_config.model_copy(deep=True)
     config.tracking.backend, config.tracking.uri, config.tracking.experiment = "mlflow", uri, "tests"
     config.train.epochs, config.eval.curve_every, config.train.early_stopping_patience = 3, 2, 2
+    config.eval.curve_sample, config.eval.limit, config.train.threads = 4, 4, 1
+    config.eval.before = False
     run = RunDir(tmp_path / "run")
     run_pipeline(config, run.root)
 
@@ -27,7 +29,7 @@ def test_run_is_tracked_with_curve_and_early_stopping(tiny_config, tmp_path):
     # weights are put back.
     curve = [json.loads(line) for line in run.curve.read_text().splitlines()]
     assert [p["step"] for p in curve] == [2, 4, 6]
-    assert all(p["questions"] == 12 for p in curve)
+    assert all(p["questions"] == 4 for p in curve)
     train = read_json(run.train_result)
     assert train["steps"] == 6 and train["curve"] == {"best_exact_recall": 0.0, "best_step": 2, "points": 3, "restored_best": True}
 
@@ -53,7 +55,7 @@ def test_tracking_none_is_a_null_tracker_and_never_imports_mlflow(tmp_path):
     assert config.tracking.backend == "none"
     assert isinstance(make_tracker(config, tmp_path / "run"), NullTracker)
     code = ("import sys; from lexitune.config import load_config; from lexitune.track import make_tracker; "
-            "import lexitune.pipeline, lexitune.sweep, lexitune.report; "
+            "import lexitune.sweep, lexitune.report; "
             "make_tracker(load_config(None, ['tracking.backend=none']), __import__('pathlib').Path('x')); "
             "assert 'mlflow' not in sys.modules and 'optuna' not in sys.modules, 'imported eagerly'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
