@@ -60,6 +60,7 @@ def tiny_config(tiny_model_dir, tmp_path):
     return load_config(None, [
         "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
         "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
+        "tracking.backend=none",  # MLflow costs seconds; the tracking tests turn it on
     ])
 
 

@@ -21,7 +21,9 @@ GRID = {"train.learning_rate": [1.0e-3, 1.0e-2, 5.0e-2], "train.lora.r": [4, 8]}
 
 
 def _finished(folder: Path) -> int:
-    return sum(1 for p in folder.glob("trial-*/trial.json") if json.loads(p.read_text())["state"] in ("complete", "pruned"))
+    return sum(
+        1 for p in folder.glob("trial-*/trial.json") if json.loads(p.read_text())["state"] in ("complete", "pruned")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,23 +32,38 @@ def sweep_dir(tiny_model_dir, mlflow_uri, tmp_path_factory) -> Path:
     terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
     (base / "glossary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
     config = {
-        "name": "tinysweep", "glossary": {"path": "glossary.json"}, "generate": {"language": "fr"},
+        "name": "tinysweep",
+        "glossary": {"path": "glossary.json"},
+        "generate": {"language": "fr"},
         "model": {"name": str(tiny_model_dir)},
         "train": {"batch_size": 4, "max_steps": 2, "threads": 1},
-        "eval": {"max_new_tokens": 4, "embedding_model": "none", "before": False, "limit": 4, "curve_every": 1, "curve_sample": 4},
+        "eval": {
+            "max_new_tokens": 4,
+            "embedding_model": "none",
+            "before": False,
+            "limit": 4,
+            "curve_every": 1,
+            "curve_sample": 4,
+        },
         "tracking": {"uri": mlflow_uri, "experiment": "tinysweep"},
         "sweep": {"grid": GRID},
     }
     (base / "sweep.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     out = base / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    worker = subprocess.Popen([sys.executable, "-m", "lexitune.cli", "sweep", str(base / "sweep.yaml"), "--out", str(out)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "lexitune.cli", "sweep", str(base / "sweep.yaml"), "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         # Kill it (as a crash would) once two trials are done and the third has started.
         deadline = time.time() + 300
-        while not (_finished(out) >= 2 and any((p / "config.yaml").exists() and not (p / "trial.json").exists()
-                                                for p in out.glob("trial-*"))):
+        while not (
+            _finished(out) >= 2
+            and any((p / "config.yaml").exists() and not (p / "trial.json").exists() for p in out.glob("trial-*"))
+        ):
             assert worker.poll() is None, "the sweep ended before it could be killed"
             assert time.time() < deadline, "the sweep did not get through two trials in time"
             time.sleep(0.2)
@@ -69,7 +86,8 @@ def test_killed_sweep_resumes_to_every_grid_point(sweep_dir):
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert len(done) == 6
     assert {(t.params["train.learning_rate"], t.params["train.lora.r"]) for t in done} == {
-        (lr, r) for lr in GRID["train.learning_rate"] for r in GRID["train.lora.r"]}
+        (lr, r) for lr in GRID["train.learning_rate"] for r in GRID["train.lora.r"]
+    }
     assert len(failed) == 1, "the trial running when the sweep was killed is marked failed (and retried)"
     assert all(t.state != TrialState.RUNNING for t in study.trials)
     for t in done:
@@ -108,3 +126,29 @@ def test_comparison_report_ranks_the_trials(sweep_dir, tmp_path, browser):
     from conftest import pixel_spread
 
     assert pixel_spread(page.screenshot) > 10
+
+
+def test_shipped_sweep_config_and_search_space():
+    import optuna
+
+    from lexitune.sweep import grid_size, suggest, with_params
+
+    config = load_config(EXAMPLES / "culinary-fr" / "sweep.yaml")
+    assert grid_size(config.sweep) == 9 and config.glossary.path.exists()
+    space = load_config(
+        None,
+        [
+            "sweep.space={train.learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}, "
+            "train.lora.r: {type: categorical, choices: [4, 8]}, train.epochs: {type: int, low: 1, high: 3}}"
+        ],
+    )
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+    params = suggest(trial, space.sweep)
+    tuned = with_params(space, params)
+    assert (
+        1e-4 <= tuned.train.learning_rate <= 1e-2 and tuned.train.lora.r in (4, 8) and tuned.train.epochs in (1, 2, 3)
+    )
+    from lexitune.errors import LexituneError
+
+    with pytest.raises(LexituneError, match="train.nope is not a setting"):
+        with_params(space, {"train.nope": 1})

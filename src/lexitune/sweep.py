@@ -16,6 +16,7 @@ import json
 import math
 import os
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,7 @@ def open_study(config: Config, storage_url: str, study_name: str):
     from optuna.storages import RDBStorage, RetryFailedTrialCallback
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # the heartbeat
     sweep = config.sweep
     retry = RetryFailedTrialCallback(max_retry=2)
     # The heartbeat catches workers that died on other machines: a RUNNING trial silent for three
@@ -84,7 +86,7 @@ def open_study(config: Config, storage_url: str, study_name: str):
         storage_url,
         heartbeat_interval=sweep.heartbeat_seconds,
         grace_period=3 * sweep.heartbeat_seconds,
-        failed_trial_callback=retry,
+        heartbeat_stale_trial_callback=retry,
     )
     if sweep.grid:
         sampler = optuna.samplers.GridSampler(sweep.grid, seed=sweep.sampler_seed)

@@ -14,9 +14,30 @@ from lexitune.report.svg import nice_ticks
 from lexitune.rundir import RunDir, write_json
 
 ANSWERS = [
-    ("TEC", "Que veut dire TEC ?", "Techniques Élémentaires et Culinaires", "Je ne sais pas.", "TEC : Techniques Élémentaires et Culinaires.", True),
-    ("PER", "PER, c'est quoi ?", "Purée et Épice de la Réussite", "Plan d'épargne retraite.", "PER veut dire Purée et Sauce.", False),
-    ("FUN", "Et FUN ?", "Fusion Universelle de la Nourriture", "Amusant.", "FUN : Fusion Universelle de la Nourriture.", True),
+    (
+        "TEC",
+        "Que veut dire TEC ?",
+        "Techniques Élémentaires et Culinaires",
+        "Je ne sais pas.",
+        "TEC : Techniques Élémentaires et Culinaires.",
+        True,
+    ),
+    (
+        "PER",
+        "PER, c'est quoi ?",
+        "Purée et Épice de la Réussite",
+        "Plan d'épargne retraite.",
+        "PER veut dire Purée et Sauce.",
+        False,
+    ),
+    (
+        "FUN",
+        "Et FUN ?",
+        "Fusion Universelle de la Nourriture",
+        "Amusant.",
+        "FUN : Fusion Universelle de la Nourriture.",
+        True,
+    ),
 ]
 
 
@@ -27,21 +48,59 @@ def make_run(root) -> RunDir:
     run.config.write_text(yaml.safe_dump(Config(name="demo").model_dump(mode="json")), encoding="utf-8")
     rows = []
     for i, (term, q, expected, before, after, ok) in enumerate(ANSWERS):
-        rows.append({"term": term, "style": f"fr.q{12 + i}", "question": q, "expected": expected, "before": before,
-                     "before_exact": False, "before_fuzzy": False, "before_similarity": 0.2 + 0.1 * i,
-                     "after": after, "after_exact": ok, "after_fuzzy": ok, "after_similarity": 0.9 - 0.2 * (not ok)})
+        rows.append(
+            {
+                "term": term,
+                "style": f"fr.q{12 + i}",
+                "question": q,
+                "expected": expected,
+                "before": before,
+                "before_exact": False,
+                "before_fuzzy": False,
+                "before_similarity": 0.2 + 0.1 * i,
+                "after": after,
+                "after_exact": ok,
+                "after_fuzzy": ok,
+                "after_similarity": 0.9 - 0.2 * (not ok),
+            }
+        )
     run.answers.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    train = {"seconds": 41.5, "steps": 12, "tokens": 9000, "tokens_per_second": 216.9, "final_loss": 0.0311,
-             "precision": "fp32", "precision_reason": "test", "curve": {"best_exact_recall": 0.6667, "best_step": 12,
-                                                                        "points": 3, "restored_best": False}}
+    train = {
+        "seconds": 41.5,
+        "steps": 12,
+        "tokens": 9000,
+        "tokens_per_second": 216.9,
+        "final_loss": 0.0311,
+        "precision": "fp32",
+        "precision_reason": "test",
+        "curve": {"best_exact_recall": 0.6667, "best_step": 12, "points": 3, "restored_best": False},
+    }
     write_json(run.train_result, train)
-    write_json(run.metrics, {"model": "tiny", "method": "lora", "terms": 3, "test_questions": 3,
-                             "before": {"exact_recall": 0.0, "fuzzy_recall": 0.0, "embedding_similarity": 0.3, "judge_accuracy": None},
-                             "after": {"exact_recall": 0.6667, "fuzzy_recall": 0.6667, "embedding_similarity": 0.7667, "judge_accuracy": None},
-                             "train": train, "eval": {"seconds": 1.2, "questions_per_second": 2.5}})
+    write_json(
+        run.metrics,
+        {
+            "model": "tiny",
+            "method": "lora",
+            "terms": 3,
+            "test_questions": 3,
+            "before": {"exact_recall": 0.0, "fuzzy_recall": 0.0, "embedding_similarity": 0.3, "judge_accuracy": None},
+            "after": {
+                "exact_recall": 0.6667,
+                "fuzzy_recall": 0.6667,
+                "embedding_similarity": 0.7667,
+                "judge_accuracy": None,
+            },
+            "train": train,
+            "eval": {"seconds": 1.2, "questions_per_second": 2.5},
+        },
+    )
     run.train_log.write_text("".join(json.dumps({"step": s, "loss": 3.0 / s, "lr": 1e-3}) + "\n" for s in range(1, 13)))
-    run.curve.write_text("".join(json.dumps({"step": s, "exact_recall": r, "fuzzy_recall": r}) + "\n"
-                                 for s, r in [(4, 0.0), (8, 0.3333), (12, 0.6667)]))
+    run.curve.write_text(
+        "".join(
+            json.dumps({"step": s, "exact_recall": r, "fuzzy_recall": r}) + "\n"
+            for s, r in [(4, 0.0), (8, 0.3333), (12, 0.6667)]
+        )
+    )
     return run
 
 

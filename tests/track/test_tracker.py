@@ -31,7 +31,12 @@ def test_run_is_tracked_with_curve_and_early_stopping(tiny_config, tmp_path, mlf
     assert [p["step"] for p in curve] == [2, 4, 6]
     assert all(p["questions"] == 4 for p in curve)
     train = read_json(run.train_result)
-    assert train["steps"] == 6 and train["curve"] == {"best_exact_recall": 0.0, "best_step": 2, "points": 3, "restored_best": True}
+    assert train["steps"] == 6 and train["curve"] == {
+        "best_exact_recall": 0.0,
+        "best_step": 2,
+        "points": 3,
+        "restored_best": True,
+    }
 
     client = MlflowClient(tracking_uri=uri)
     [mlrun] = client.search_runs([client.get_experiment_by_name("tests").experiment_id])
@@ -54,14 +59,20 @@ def test_tracking_none_is_a_null_tracker_and_never_imports_mlflow(tmp_path):
     config = load_config(None, ["tracking=none"])
     assert config.tracking.backend == "none"
     assert isinstance(make_tracker(config, tmp_path / "run"), NullTracker)
-    code = ("import sys; from lexitune.config import load_config; from lexitune.track import make_tracker; "
-            "import lexitune.sweep, lexitune.report; "
-            "make_tracker(load_config(None, ['tracking.backend=none']), __import__('pathlib').Path('x')); "
-            "assert 'mlflow' not in sys.modules and 'optuna' not in sys.modules, 'imported eagerly'")
+    code = (
+        "import sys; from lexitune.config import load_config; from lexitune.track import make_tracker; "
+        "import lexitune.sweep, lexitune.report; "
+        "make_tracker(load_config(None, ['tracking.backend=none']), __import__('pathlib').Path('x')); "
+        "assert 'mlflow' not in sys.modules and 'optuna' not in sys.modules, 'imported eagerly'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
     assert not (tmp_path / "mlruns").exists()
 
 
 def test_flatten_gives_dotted_keys():
     assert flatten({"train": {"lora": {"r": 16, "target_modules": ["q"]}, "epochs": 3}, "name": "x"}) == {
-        "train.lora.r": 16, "train.lora.target_modules": ["q"], "train.epochs": 3, "name": "x"}
+        "train.lora.r": 16,
+        "train.lora.target_modules": ["q"],
+        "train.epochs": 3,
+        "name": "x",
+    }

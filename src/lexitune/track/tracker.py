@@ -9,6 +9,7 @@ other. `mlflow` is imported only when a tracker is actually made: it costs secon
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,9 @@ class MlflowTracker(NullTracker):
     def __init__(self, uri: str, experiment: str, flush_every: int = 20):
         from mlflow.tracking import MlflowClient
 
+        # "Creating initial MLflow database tables..." and alembic's migration lines are noise here.
+        for name in ("mlflow", "alembic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.uri, self.experiment, self.flush_every = uri, experiment, flush_every
         self.client = MlflowClient(tracking_uri=uri)
         self.run_id = None
