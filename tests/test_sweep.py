@@ -36,7 +36,7 @@ def sweep_dir(tiny_model_dir, mlflow_uri, tmp_path_factory) -> Path:
         "glossary": {"path": "glossary.json"},
         "generate": {"language": "fr"},
         "model": {"name": str(tiny_model_dir)},
-        "train": {"batch_size": 4, "max_steps": 2, "threads": 1},
+        "train": {"batch_size": 4, "max_steps": 1, "threads": 1},
         "eval": {
             "max_new_tokens": 4,
             "embedding_model": "none",
@@ -108,7 +108,7 @@ def test_each_trial_is_an_mlflow_run_of_one_experiment(sweep_dir, mlflow_uri):
 def test_best_config_is_ready_to_run(sweep_dir):
     best = load_config(sweep_dir / "best.yaml")
     assert best.sweep.grid == {} and best.train.learning_rate in GRID["train.learning_rate"]
-    assert best.train.max_steps == 2 and best.glossary.path.exists()
+    assert best.train.max_steps == 1 and best.glossary.path.exists()
 
 
 def test_comparison_report_ranks_the_trials(sweep_dir, tmp_path, browser):

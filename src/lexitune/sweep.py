@@ -74,12 +74,12 @@ def with_params(config: Config, params: dict[str, Any]) -> Config:
 def open_study(config: Config, storage_url: str, study_name: str):
     """Create or reopen the study; trials whose worker died are failed and queued again."""
     import optuna
-    from optuna.storages import RDBStorage, RetryFailedTrialCallback
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # the heartbeat
     sweep = config.sweep
-    retry = RetryFailedTrialCallback(max_retry=2)
+    retry = RetryHeartbeatStaleTrialCallback(max_retry=2)
     # The heartbeat catches workers that died on other machines: a RUNNING trial silent for three
     # beats is failed and queued again by the next worker to start a trial.
     storage = RDBStorage(
@@ -106,16 +106,25 @@ def open_study(config: Config, storage_url: str, study_name: str):
 
 
 def _fail_dead_local_trials(study, retry) -> None:
-    """A trial left RUNNING by a killed process of this machine is failed (and retried) at once,
-    without waiting for its heartbeat to go stale."""
+    """A trial left RUNNING by a killed process of this machine is failed at once, without waiting
+    for its heartbeat to go stale; then every failed trial whose parameters were never finished
+    (a crash, Ctrl-C) is queued again, so no grid point is lost."""
     from optuna.trial import TrialState
 
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("host") != host or _alive(trial.user_attrs.get("pid")):
-            continue
-        if study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
-            retry(study, study._storage.get_trial(trial._trial_id))
+        if trial.user_attrs.get("host") == host and not _alive(trial.user_attrs.get("pid")):
+            study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+    trials = study.get_trials(deepcopy=False)
+    covered = {_key(t.params) for t in trials if t.state != TrialState.FAIL}
+    for trial in trials:
+        if trial.state == TrialState.FAIL and trial.params and _key(trial.params) not in covered:
+            retry(study, trial)  # gives up after max_retry tries of the same parameters
+            covered.add(_key(trial.params))
+
+
+def _key(params: dict) -> str:
+    return json.dumps(params, sort_keys=True)
 
 
 def _alive(pid: int | None) -> bool:
@@ -231,7 +240,7 @@ def print_ranking(study, console: Console) -> None:
     names = sorted({k for t in trials for k in t.params})
     table = Table(title=f"study {study.study_name}: {len(trials)} trials, best first")
     for col in ["#", "trial", "state", *names, "exact recall", "train s", "best curve recall"]:
-        table.add_column(col, justify="right" if col not in ("state",) else "left")
+        table.add_column(col, justify="left" if col == "state" else "right", overflow="fold")
     for i, t in enumerate(trials, 1):
         curve = max(t.intermediate_values.values(), default=None)
         recall, seconds = t.user_attrs.get("exact_recall"), t.user_attrs.get("train_seconds")

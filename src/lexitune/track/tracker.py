@@ -98,7 +98,7 @@ class MlflowTracker(NullTracker):
             return self.client.get_experiment_by_name(self.experiment).experiment_id
 
     def start(self, config: Config, run: RunDir) -> None:
-        marker = run.root / "tracking.json"
+        marker = run.tracking
         if marker.exists():
             saved = read_json(marker)
             if saved.get("uri") == self.uri:
