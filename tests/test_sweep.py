@@ -152,3 +152,15 @@ def test_shipped_sweep_config_and_search_space():
 
     with pytest.raises(LexituneError, match="train.nope is not a setting"):
         with_params(space, {"train.nope": 1})
+
+
+def test_sweep_of_an_unknown_setting_fails_before_any_trial(tmp_path):
+    from typer.testing import CliRunner
+
+    from lexitune.cli import app
+
+    config = tmp_path / "bad.yaml"
+    config.write_text("name: bad\nsweep:\n  grid:\n    train.learnig_rate: [0.001, 0.01]\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["sweep", str(config), "--out", str(tmp_path / "out")])
+    assert isinstance(result.exception, Exception) and "train.learnig_rate is not a setting" in str(result.exception)
+    assert not (tmp_path / "out" / "study.db").exists()

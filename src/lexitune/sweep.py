@@ -166,6 +166,9 @@ def run_sweep(
         raise LexituneError("sweep: give either sweep.grid or sweep.space, not both")
     if not sweep.grid and not sweep.space:
         raise LexituneError("sweep: the config declares no sweep.space or sweep.grid to search")
+    # A misspelt setting fails here, once, rather than in every trial.
+    with_params(config, {k: v[0] for k, v in sweep.grid.items() if v})
+    with_params(config, {k: p.choices[0] if p.choices else p.low for k, p in sweep.space.items()})
     trials = trials or grid_size(sweep)
     if not trials:
         raise LexituneError("sweep: --trials is needed with a sweep.space")
