@@ -115,12 +115,22 @@ def _fail_dead_local_trials(study, retry) -> None:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial.user_attrs.get("host") == host and not _alive(trial.user_attrs.get("pid")):
             study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+            _end_mlflow_run(Path(trial.user_attrs.get("run_folder", "")) / "tracking.json")
     trials = study.get_trials(deepcopy=False)
     covered = {_key(t.params) for t in trials if t.state != TrialState.FAIL}
     for trial in trials:
         if trial.state == TrialState.FAIL and trial.params and _key(trial.params) not in covered:
             retry(study, trial)  # gives up after max_retry tries of the same parameters
             covered.add(_key(trial.params))
+
+
+def _end_mlflow_run(marker: Path) -> None:
+    """The dead trial's MLflow run, left RUNNING by the killed process, is marked KILLED."""
+    if marker.is_file():
+        from mlflow.tracking import MlflowClient
+
+        saved = json.loads(marker.read_text(encoding="utf-8"))
+        MlflowClient(tracking_uri=saved["uri"]).set_terminated(saved["run_id"], status="KILLED")
 
 
 def _key(params: dict) -> str:
