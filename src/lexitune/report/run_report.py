@@ -2,13 +2,12 @@
 
 Written at the end of `lexitune run` and `lexitune eval`; rebuilt from the run folder's files alone.
 
-    python -m lexitune.report.run_report runs/culinary      # (re)writes runs/culinary/report.html
+    lexitune report runs/culinary      # (re)writes runs/culinary/report.html
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from html import escape
 from pathlib import Path
 
@@ -165,15 +164,8 @@ def build_run_report(run: RunDir) -> str:
     answers = read_jsonl(run.answers)
     config = run.config.read_text(encoding="utf-8") if run.config.exists() else ""
     name = run.root.name
-    sub = " · ".join(
-        str(x)
-        for x in [
-            metrics.get("model"),
-            metrics.get("method"),
-            f"{metrics.get('terms')} terms, {metrics.get('test_questions')} held-out questions",
-        ]
-        if x
-    )
+    counts = f"{metrics['terms']} terms, {metrics['test_questions']} held-out questions" if "terms" in metrics else None
+    sub = " · ".join(str(x) for x in [metrics.get("model"), metrics.get("method"), counts] if x)
     body = [
         f"<h1>lexitune run: {escape(name)}</h1><div class='sub'>{escape(sub)}<br>{escape(str(run.root.resolve()))}</div>"
     ]
@@ -193,7 +185,3 @@ def build_run_report(run: RunDir) -> str:
 def write_run_report(run: RunDir) -> Path:
     run.report.write_text(build_run_report(run), encoding="utf-8")
     return run.report
-
-
-if __name__ == "__main__":
-    print(write_run_report(RunDir(sys.argv[1])))

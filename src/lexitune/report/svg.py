@@ -135,7 +135,8 @@ def line_chart(
         ]
         if len(pts) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in pts)
-            body.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.8"/>')
+            dash = ' stroke-dasharray="6 4"' if i % 2 else ""  # equal series stay visible on top of each other
+            body.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.8"{dash}/>')
         if markers or len(pts) == 1:
             body += [
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{color}"><title>{escape(name)}: {_fmt(x)} → {y:.3g}</title></circle>'
