@@ -62,15 +62,21 @@ def generate(config: ConfigArg, out: OutOpt = None, set: SetOpt = None) -> None:
 @app.command()
 def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False) -> None:
     """Generate (if needed) and train; evaluation is left to `lexitune eval`."""
+    from lexitune.evaluate.curve import make_curve
     from lexitune.models import load_model, load_tokenizer
     from lexitune.pipeline import answer_before, prepare_data, start_run, train_stage
+    from lexitune.track import tracked
 
     cfg = _config(config, set)
     run_dir = start_run(cfg, _out(cfg, out), resume)
-    _, train_set, test_set = prepare_data(cfg, run_dir, console)
-    tokenizer, model = load_tokenizer(cfg.model.name), load_model(cfg.model.name)
-    answer_before(model, tokenizer, cfg, run_dir, test_set)
-    _, result = train_stage(cfg, run_dir, model, tokenizer, train_set, resume=resume, console=console)
+    with tracked(cfg, run_dir) as tracker:
+        terms, train_set, test_set = prepare_data(cfg, run_dir, console)
+        tokenizer, model = load_tokenizer(cfg.model.name), load_model(cfg.model.name)
+        answer_before(model, tokenizer, cfg, run_dir, test_set)
+        curve = make_curve(cfg, run_dir, tokenizer, terms, test_set, tracker=tracker, resume=resume)
+        _, result = train_stage(cfg, run_dir, model, tokenizer, train_set, resume=resume, console=console,
+                                callbacks=[tracker.log_step], curve=curve)
+        tracker.log_run_folder(run_dir)
     console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:.0f} tokens/s)")
 
 
@@ -79,7 +85,9 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set:
     """Evaluate a trained run on its held-out questions, before vs after."""
     from lexitune.generate import read_conversations
     from lexitune.pipeline import answer_before, evaluate_stage, load_terms, load_trained
+    from lexitune.report import write_run_report
     from lexitune.rundir import RunDir, read_json
+    from lexitune.track import tracked
 
     run_path = RunDir(run_dir)
     cfg = _config(run_path.config if run_path.config.exists() else run_dir, set)
@@ -91,7 +99,10 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set:
         with model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext():
             before = answer_before(model, tokenizer, cfg, run_path, test_set)
     train_result = read_json(run_path.train_result) if run_path.train_result.exists() else None
-    evaluate_stage(cfg, run_path, model, tokenizer, load_terms(run_path), test_set, before, train_result, console)
+    with tracked(cfg, run_path) as tracker:
+        evaluate_stage(cfg, run_path, model, tokenizer, load_terms(run_path), test_set, before, train_result, console)
+        console.print(f"report: {write_run_report(run_path)}")
+        tracker.log_run_folder(run_path)
 
 
 @app.command()
@@ -105,6 +116,42 @@ def chat(
     from lexitune.chat import chat as chat_loop
 
     chat_loop(str(run_dir), prompt=prompt, base=base, max_new_tokens=max_new_tokens)
+
+
+@app.command()
+def sweep(
+    config: ConfigArg,
+    trials: Annotated[int | None, typer.Option("--trials", help="finished trials wanted in the study (default: the grid's size)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="sweep folder (default: runs/<name>-sweep)")] = None,
+    storage: Annotated[str | None, typer.Option("--storage", help="Optuna storage URL (default: sqlite:///<sweep folder>/study.db)")] = None,
+    study: Annotated[str | None, typer.Option("--study", help="study name (default: the config's name)")] = None,
+    set: SetOpt = None,
+) -> None:
+    """Search hyper-parameters with Optuna over the config's sweep.space or sweep.grid; resumable."""
+    from lexitune.sweep import run_sweep
+
+    cfg = _config(config, set)
+    run_sweep(cfg, trials=trials, out=out or Path("runs") / f"{cfg.name}-sweep", storage=storage, study_name=study,
+              console=console)
+
+
+@app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="run folders, or a sweep folder (its trials)")],
+    out: Annotated[Path | None, typer.Option("--out", help="comparison page (default: <sweep>/compare.html or ./compare.html)")] = None,
+) -> None:
+    """Write HTML reports: one run's report.html, or a comparison page across runs or trials."""
+    from lexitune.report import write_comparison, write_run_report
+    from lexitune.rundir import RunDir
+
+    for path in paths:
+        if not path.exists():
+            raise LexituneError(f"{path}: no such run or sweep folder")
+    if len(paths) == 1 and (paths[0] / "config.yaml").exists() and out is None:
+        console.print(f"report: {write_run_report(RunDir(paths[0]))}")
+        return
+    target = out or (paths[0] / "compare.html" if len(paths) == 1 else Path("compare.html"))
+    console.print(f"comparison: {write_comparison(paths, target)}")
 
 
 def main() -> None:

@@ -118,6 +118,9 @@ class TrainConfig(_Section):
     threads: int | None = Field(None, description="CPU threads (default: all cores)")
     save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
     max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
+    early_stopping_patience: int = Field(
+        0, ge=0, description="stop once the learning curve's recall has not improved for K evaluations, keeping the best weights (0: off; needs eval.curve_every)"
+    )
 
 
 class EvalConfig(_Section):
@@ -127,6 +130,33 @@ class EvalConfig(_Section):
     embedding_model: str = Field("default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'")
     limit: int | None = Field(None, description="answer only the first N held-out questions")
     judge: JudgeConfig | None = Field(None, description="an OpenAI-compatible LLM judge (null: no judge)")
+    curve_every: int = Field(0, ge=0, description="learning curve: answer a sample of held-out questions every N optimiser steps (0: off)")
+    curve_sample: int = Field(12, ge=1, description="learning curve: held-out questions in the fixed sample")
+
+
+class TrackingConfig(_Section):
+    backend: Literal["mlflow", "none"] = Field("mlflow", description="where runs are logged; none turns tracking off")
+    uri: str | None = Field(
+        None, description="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite in mlruns/ beside the run folder)"
+    )
+    experiment: str | None = Field(None, description="MLflow experiment (default: the run name)")
+
+
+class SweepParam(_Section):
+    type: Literal["float", "int", "categorical"] = Field(..., description="kind of values")
+    low: float | None = Field(None, description="float/int: smallest value")
+    high: float | None = Field(None, description="float/int: largest value")
+    log: bool = Field(False, description="float/int: sample on a log scale")
+    step: float | None = Field(None, description="float/int: spacing of values")
+    choices: list[Any] | None = Field(None, description="categorical: the values")
+
+
+class SweepConfig(_Section):
+    space: dict[str, SweepParam] = Field(default_factory=dict, description="search space keyed by dotted setting, e.g. train.learning_rate")
+    grid: dict[str, list[Any]] = Field(default_factory=dict, description="plain grid keyed by dotted setting (every combination is tried)")
+    pruner: Literal["median", "none"] = Field("median", description="stop unpromising trials early from the learning curve")
+    sampler_seed: int = Field(0, description="seed of the sampler")
+    heartbeat_seconds: int = Field(60, ge=1, description="a running trial's heartbeat; a trial silent for 3 beats is failed and retried")
 
 
 class Config(_Section):
@@ -137,6 +167,14 @@ class Config(_Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    sweep: SweepConfig = Field(default_factory=SweepConfig)
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _tracking_shorthand(cls, value: Any) -> Any:
+        """`tracking: none` (or `tracking: mlflow`) is short for `tracking: {backend: ...}`."""
+        return {"backend": value} if isinstance(value, str) else value
 
 
 def _parse_value(text: str) -> Any:

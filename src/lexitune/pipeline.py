@@ -86,14 +86,23 @@ def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[
 
 
 def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[Conversation], *,
-                resume: bool, console: Console, callbacks=None) -> tuple[object, TrainResult]:
+                resume: bool, console: Console, callbacks=None, curve=None) -> tuple[object, TrainResult]:
+    """Train; with a learning `curve`, measure recall while training and keep the best weights."""
     torch.manual_seed(config.seed)  # LoRA's initial weights
     model = prepare_model(model, config.train)
+    if curve is not None:
+        curve.bind(model)
+        callbacks = [*(callbacks or []), curve]
     examples = tokenize_all(tokenizer, train_set, config.train.max_length)
     result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
                    resume=resume, callbacks=callbacks, console=console)
+    info = asdict(result)
+    if curve is not None:
+        info["curve"] = curve.finish()
+        if info["curve"]["restored_best"]:
+            console.print(f"kept the best weights: step {info['curve']['best_step']}, curve recall {info['curve']['best_exact_recall']:.2f}")
     save_trained(model, tokenizer, config, run)
-    write_json(run.train_result, asdict(result))
+    write_json(run.train_result, info)
     return model, result
 
 
@@ -202,15 +211,28 @@ def print_summary(metrics: dict, console: Console) -> None:
     console.print(f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)")
 
 
-def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Console | None = None) -> dict:
-    """Everything, once: the base model is loaded a single time and shared by every stage."""
+def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Console | None = None,
+                 on_curve=None) -> dict:
+    """Everything, once: the base model is loaded a single time and shared by every stage.
+
+    The run is tracked (config.tracking) and ends with report.html; `on_curve(step, recall)` is
+    called at each learning-curve point (a sweep prunes trials there by raising)."""
+    from lexitune.evaluate.curve import make_curve
+    from lexitune.report import write_run_report
+    from lexitune.track import tracked
+
     console = console or Console(stderr=True)
     run = start_run(config, out, resume)
-    terms, train_set, test_set = prepare_data(config, run, console)
-    tokenizer = load_tokenizer(config.model.name)
-    model = load_model(config.model.name)
-    before = answer_before(model, tokenizer, config, run, test_set)
-    model, result = train_stage(config, run, model, tokenizer, train_set, resume=resume, console=console)
-    metrics = evaluate_stage(config, run, model, tokenizer, terms, test_set, before, asdict(result), console)
-    console.print(f"run folder: {run.root}")
+    with tracked(config, run) as tracker:
+        terms, train_set, test_set = prepare_data(config, run, console)
+        tokenizer = load_tokenizer(config.model.name)
+        model = load_model(config.model.name)
+        before = answer_before(model, tokenizer, config, run, test_set)
+        curve = make_curve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_curve, resume=resume)
+        model, result = train_stage(config, run, model, tokenizer, train_set, resume=resume, console=console,
+                                    callbacks=[tracker.log_step], curve=curve)
+        metrics = evaluate_stage(config, run, model, tokenizer, terms, test_set, before, read_json(run.train_result), console)
+        write_run_report(run)
+        tracker.log_run_folder(run)
+    console.print(f"run folder: {run.root}  (report: {run.report})")
     return metrics

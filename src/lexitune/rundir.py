@@ -38,6 +38,8 @@ class RunDir:
     train_result = property(lambda self: self.root / "train.json")
     train_log = property(lambda self: self.root / "train_log.jsonl")
     report = property(lambda self: self.root / "report.html")
+    curve = property(lambda self: self.root / "curve.jsonl")
+    tracking = property(lambda self: self.root / "tracking.json")
 
     def load_config(self) -> Config:
         if not self.config.exists():
