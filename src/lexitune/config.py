@@ -71,6 +71,7 @@ class TrainConfig(_Section):
     threads: int | None = Field(None, description="CPU threads (default: all cores)")
     save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
     max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
+    share_prefix: bool = Field(True, description="compute the prefix all conversations of a batch share once per batch")
 
 
 class EvalConfig(_Section):
