@@ -104,7 +104,7 @@ def report(cfg: dict, peak: dict, lex: dict, ablation: dict | None, trl: dict, c
         f"conversations to {trl['trl_tokens_per_epoch']} tokens per epoch, lexitune to "
         f"{trl['lexitune_tokens_per_epoch']}.",
         "",
-        "Compute efficiency (peak = this machine's measured torch.mm 2048x2048 rate in the training "
+        "Compute efficiency (peak = this machine's measured torch.mm rate (2048x2048 fp32, 512x512 bf16) in the training "
         f"precision, {peak_gflops:.1f} GFLOP/s, same run):",
         "",
         "| MFU | lexitune | TRL |",

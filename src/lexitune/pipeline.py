@@ -30,6 +30,7 @@ from lexitune.models import DEFAULT_MODEL, load_model, load_tokenizer
 from lexitune.rundir import RunDir, read_json, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
+from lexitune.train.distributed import current_world
 from lexitune.train.loop import TrainResult, train
 
 DEFAULT_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -89,8 +90,9 @@ def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[C
     examples = tokenize_all(tokenizer, train_set, config.train.max_length)
     result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
                    resume=resume, callbacks=callbacks, console=console)
-    save_trained(model, tokenizer, config, run)
-    write_json(run.train_result, asdict(result))
+    if current_world().is_main:  # under `accelerate launch` every process trained the same weights
+        save_trained(model, tokenizer, config, run)
+        write_json(run.train_result, asdict(result))
     return model, result
 
 
