@@ -121,6 +121,7 @@ class TrainConfig(_Section):
     early_stopping_patience: int = Field(
         0, ge=0, description="stop once the learning curve's recall has not improved for K evaluations, keeping the best weights (0: off; needs eval.curve_every)"
     )
+    share_prefix: bool = Field(True, description="compute the prefix all conversations of a batch share once per batch")
 
 
 class EvalConfig(_Section):

@@ -30,6 +30,7 @@ from lexitune.models import DEFAULT_MODEL, load_model, load_tokenizer
 from lexitune.rundir import RunDir, read_json, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
+from lexitune.train.distributed import current_world
 from lexitune.train.loop import TrainResult, train
 
 DEFAULT_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -101,8 +102,9 @@ def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[C
         info["curve"] = curve.finish()
         if info["curve"]["restored_best"]:
             console.print(f"kept the best weights: step {info['curve']['best_step']}, curve recall {info['curve']['best_exact_recall']:.2f}")
-    save_trained(model, tokenizer, config, run)
-    write_json(run.train_result, info)
+    if current_world().is_main:  # under `accelerate launch` every process trained the same weights
+        save_trained(model, tokenizer, config, run)
+        write_json(run.train_result, info)
     return model, result
 
 

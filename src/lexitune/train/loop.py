@@ -18,14 +18,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from lexitune.config import TrainConfig
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
+from lexitune.train.distributed import current_world
 from lexitune.train.precision import Precision, choose_precision
+from lexitune.train.shared_prefix import answer_loss_sum
+
+__all__ = ["TrainResult", "StepCallback", "answer_loss_sum", "lr_lambda", "result_dict", "train"]
 
 
 @dataclass
@@ -60,22 +63,9 @@ def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
     return factor
 
 
-def answer_loss_sum(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Summed next-token cross-entropy over answer tokens, projecting to the vocabulary only there.
-
-    The LM head is a large share of a small model's FLOPs (49k x 576 for SmolLM2); most positions
-    are prompt tokens that carry no loss, so computing their logits would be wasted work.
-    """
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    hidden = base.get_decoder()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False)
-    hidden = hidden.last_hidden_state[:, :-1]
-    targets = batch["labels"][:, 1:]
-    keep = targets != IGNORE
-    logits = base.get_output_embeddings()(hidden[keep]).float()
-    softcap = getattr(base.config, "final_logit_softcapping", None)
-    if softcap:
-        logits = torch.tanh(logits / softcap) * softcap
-    return F.cross_entropy(logits, targets[keep], reduction="sum")
+def _answer_tokens(example: Example) -> int:
+    """Answer tokens that are a prediction target (position 0 predicts nothing)."""
+    return sum(1 for label in example.labels[1:] if label != IGNORE)
 
 
 def _steps_per_epoch(n_examples: int, cfg: TrainConfig) -> int:
@@ -101,8 +91,12 @@ def train(
     console: Console | None = None,
 ) -> TrainResult:
     console = console or Console(stderr=True)
+    world = current_world()
+    if world.device and world.device != "cpu":
+        model.to(world.device)
     device = next(model.parameters()).device
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    # Processes sharing a CPU share its cores: oversubscribed threads spin against each other.
+    torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world.size))
     precision: Precision = choose_precision(cfg.precision, device)
     params = [p for p in model.parameters() if p.requires_grad]
     assert params, "nothing to train: no parameter requires grad"
@@ -120,7 +114,7 @@ def train(
         state = load_checkpoint(last, model, optimizer, scheduler)
         step = state["step"]
         console.print(f"resumed from {last} (step {step}/{total_steps})")
-    elif log_path.exists():
+    elif log_path.exists() and world.is_main:
         log_path.unlink()  # a fresh run must not inherit a previous curve
     resumed_from = step
 
@@ -137,16 +131,20 @@ def train(
         while step < total_steps and not stop:
             epoch, position = divmod(step, per_epoch)
             for groups in _step_groups(examples, cfg, seed, epoch)[position:]:
-                micro = [collate([examples[i] for i in ids], pad_id) for ids in groups]
-                n_answer = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in micro)
-                loss_value = 0.0
-                for batch in micro:
-                    batch = {k: v.to(device) for k, v in batch.items()}
+                n_answer = sum(_answer_tokens(examples[i]) for ids in groups for i in ids)
+                loss_sum = torch.zeros((), dtype=torch.float64)
+                for ids in groups:
+                    state["tokens"] += sum(len(examples[i]) for i in ids)
+                    mine = world.shard(ids)
+                    if not mine:
+                        continue
+                    batch = {k: v.to(device) for k, v in collate([examples[i] for i in mine], pad_id).items()}
                     with autocast:
-                        loss = answer_loss_sum(model, batch) / max(1, n_answer)
+                        loss = answer_loss_sum(model, batch, share_prefix=cfg.share_prefix) / max(1, n_answer)
                     loss.backward()
-                    loss_value += loss.item()
-                    state["tokens"] += int(batch["attention_mask"].sum())
+                    loss_sum += loss.detach().double().cpu()
+                world.sum_grads(params)
+                loss_value = float(world.sum_(loss_sum))
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -156,18 +154,22 @@ def train(
                 row = {"step": step, "epoch": step / per_epoch, "loss": loss_value,
                        "lr": scheduler.get_last_lr()[0], "tokens": state["tokens"],
                        "tokens_per_second": state["tokens"] / elapsed, "seconds": elapsed}
-                log.write(json.dumps(row) + "\n")
-                log.flush()
+                if world.is_main:
+                    log.write(json.dumps(row) + "\n")
+                    log.flush()
                 progress.update(task, completed=step, info=f"loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s")
                 if not console.is_terminal and (step % max(1, total_steps // 10) == 0 or step == total_steps):
                     console.print(f"step {step}/{total_steps}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s")
                 for callback in callbacks or []:
                     stop = bool(callback(row)) or stop
-                if cfg.save_every and step % cfg.save_every == 0 and step < total_steps:
+                if world.size > 1:  # every process must stop at the same step, or the collectives hang
+                    stop = bool(world.sum_(torch.tensor(float(stop))) > 0)
+                if cfg.save_every and step % cfg.save_every == 0 and step < total_steps and world.is_main:
                     save_checkpoint(ckpt_dir, step, model, optimizer, scheduler, state)
                 if step >= total_steps or stop:
                     break
-    save_checkpoint(ckpt_dir, step, model, optimizer, scheduler, state)
+    if world.is_main:
+        save_checkpoint(ckpt_dir, step, model, optimizer, scheduler, state)
     model.eval()
     seconds = time.perf_counter() - started
     return TrainResult(
