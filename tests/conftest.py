@@ -58,3 +58,27 @@ def tiny_config(tiny_model_dir, tmp_path):
         "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
         "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
     ])
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_model_dir, tmp_path_factory) -> Path:
+    """One finished tiny-model run (adapter, metrics, answers), shared by the serve/export/push tests.
+
+    Its config sets a system prompt, so the tests can check it reaches the server, Ollama and the card.
+    """
+    import json
+
+    from lexitune.config import load_config
+    from lexitune.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("trained")
+    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
+    glossary = root / "glossary.json"
+    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    config = load_config(None, [
+        "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
+        "generate.system_prompt=Tu es l'assistant de l'école de cuisine.",
+        "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
+    ])
+    run_pipeline(config, root / "run")
+    return root / "run"
