@@ -82,3 +82,70 @@ def trained_run(tiny_model_dir, tmp_path_factory) -> Path:
     ])
     run_pipeline(config, root / "run")
     return root / "run"
+
+
+def _perturbed_copy(run: Path, dest: Path, scale: float) -> Path:
+    """A copy of a run whose adapter answers differently: its LoRA B matrices scaled.
+
+    A few steps on the tiny random model barely move its greedy answers; tests that compare adapters
+    with each other or with the base need answers that differ, or they could not fail.
+    """
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(run, dest)
+    weights = dest / "adapter" / "adapter_model.safetensors"
+    tensors = load_file(weights)
+    save_file({k: v * scale if "lora_B" in k else v for k, v in tensors.items()}, weights)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def perturbed_copy():
+    return _perturbed_copy
+
+
+@pytest.fixture(scope="session")
+def tuned_run(trained_run, tmp_path_factory) -> Path:
+    """`trained_run` with a stronger adapter, so tuned answers differ from the base model's."""
+    return _perturbed_copy(trained_run, tmp_path_factory.mktemp("tuned") / "run", scale=4.0)
+
+
+class _LiveServer:
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread, for as long as the `with` block lasts."""
+
+    def __init__(self, app):
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    return _LiveServer

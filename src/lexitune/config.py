@@ -81,6 +81,11 @@ class EvalConfig(_Section):
     limit: int | None = Field(None, description="answer only the first N held-out questions")
 
 
+class ShareConfig(_Section):
+    license: str | None = Field(None, description="licence on the Hub and in GGUF metadata (default: the base model's)")
+    tags: list[str] = Field(default_factory=list, description="extra tags for the Hub model card")
+
+
 class Config(_Section):
     name: str = Field("run", description="run name, used for the default run folder")
     seed: int = Field(0, description="seed for data generation and training")
@@ -89,6 +94,7 @@ class Config(_Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    share: ShareConfig = Field(default_factory=ShareConfig)
 
 
 def _parse_value(text: str) -> Any:

@@ -21,7 +21,10 @@ from lexitune.rundir import RunDir
 EXPORTERS = {"adapter": export_adapter, "merged": export_merged, "gguf": export_gguf, "ollama": export_ollama}
 
 
-def export_run(run_dir: Path | str, fmt: str, out: Path | str, quant: str = "f16") -> Path:
+DEFAULT_QUANT = {"gguf": "f16", "ollama": "q8_0"}
+
+
+def export_run(run_dir: Path | str, fmt: str, out: Path | str, quant: str | None = None) -> Path:
     if fmt not in EXPORTERS:
         raise LexituneError(f"--format {fmt}: choose one of {', '.join(EXPORTERS)}")
     run = RunDir(run_dir)
@@ -30,4 +33,4 @@ def export_run(run_dir: Path | str, fmt: str, out: Path | str, quant: str = "f16
     if out.exists() and any(out.iterdir()):
         raise LexituneError(f"--out {out}: folder exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
-    return EXPORTERS[fmt](run, out, quant=quant)
+    return EXPORTERS[fmt](run, out, quant=quant or DEFAULT_QUANT.get(fmt, "f16"))

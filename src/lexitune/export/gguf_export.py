@@ -20,6 +20,6 @@ def export_gguf(run: RunDir, out: Path, quant: str = "f16") -> Path:
     from lexitune.export.card import resolve_license
 
     model, tokenizer, config = merged_model(run)
-    return write_gguf(
-        model, tokenizer, out / gguf_name(run, quant), quant=quant, name=config.name, license=resolve_license(config)
-    )
+    path = out / gguf_name(run, quant)
+    write_gguf(model, tokenizer, path, quant=quant, name=config.name, license=resolve_license(config))
+    return out

@@ -162,7 +162,7 @@ def write_gguf(
         elif kind == gguf.GGMLQuantizationType.F16:
             writer.add_tensor(gguf_name, array.astype(np.float16))
         else:
-            writer.add_tensor(gguf_name, gguf.quants.quantize(array, kind), raw_shape=array.shape, raw_dtype=kind)
+            writer.add_tensor(gguf_name, gguf.quants.quantize(array, kind), raw_dtype=kind)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     writer.write_header_to_file()
