@@ -36,7 +36,7 @@ def test_real_model_gguf_answers_the_glossary(tmp_path):
             f"glossary.path={glossary}",
             "generate.language=fr",
             "train.batch_size=4",
-            "train.max_steps=24",
+            "train.max_steps=16",
             "eval.before=false",
             "eval.limit=3",
             "eval.embedding_model=none",
