@@ -119,3 +119,95 @@ def pixel_spread(png: Path) -> float:
     from PIL import Image, ImageStat
 
     return ImageStat.Stat(Image.open(png).convert("L")).stddev[0]
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_model_dir, tmp_path_factory) -> Path:
+    """One finished tiny-model run (adapter, metrics, answers), shared by the serve/export/push tests.
+
+    Its config sets a system prompt, so the tests can check it reaches the server, Ollama and the card.
+    """
+    import json
+
+    from lexitune.config import load_config
+    from lexitune.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("trained")
+    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
+    glossary = root / "glossary.json"
+    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    config = load_config(None, [
+        "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
+        "generate.system_prompt=Tu es l'assistant de l'école de cuisine.",
+        "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
+        "tracking.backend=none",
+    ])
+    run_pipeline(config, root / "run")
+    return root / "run"
+
+
+def _perturbed_copy(run: Path, dest: Path, scale: float) -> Path:
+    """A copy of a run whose adapter answers differently: its LoRA B matrices scaled.
+
+    A few steps on the tiny random model barely move its greedy answers; tests that compare adapters
+    with each other or with the base need answers that differ, or they could not fail.
+    """
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(run, dest)
+    weights = dest / "adapter" / "adapter_model.safetensors"
+    tensors = load_file(weights)
+    save_file({k: v * scale if "lora_B" in k else v for k, v in tensors.items()}, weights)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def perturbed_copy():
+    return _perturbed_copy
+
+
+@pytest.fixture(scope="session")
+def tuned_run(trained_run, tmp_path_factory) -> Path:
+    """`trained_run` with a stronger adapter, so tuned answers differ from the base model's."""
+    return _perturbed_copy(trained_run, tmp_path_factory.mktemp("tuned") / "run", scale=4.0)
+
+
+class _LiveServer:
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread, for as long as the `with` block lasts."""
+
+    def __init__(self, app):
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    return _LiveServer

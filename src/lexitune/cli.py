@@ -154,6 +154,91 @@ def report(
     console.print(f"comparison: {write_comparison(paths, target)}")
 
 
+@app.command()
+def serve(
+    adapter: Annotated[list[str], typer.Option("--adapter", help="NAME=RUN_DIR (repeatable); all on one base model")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    api_key_env: Annotated[str | None, typer.Option(help="environment variable holding the bearer API key")] = None,
+) -> None:
+    """Serve adapters behind an OpenAI-compatible API (/v1/models, /v1/chat/completions)."""
+    import uvicorn
+
+    from lexitune.serve import AdapterRegistry, create_app
+
+    pairs = {}
+    for item in adapter:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise LexituneError(f"--adapter {item}: expected NAME=RUN_DIR")
+        if name in pairs:
+            raise LexituneError(f"--adapter {name}: given twice")
+        pairs[name] = path
+    key = None
+    if api_key_env:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise LexituneError(f"--api-key-env {api_key_env}: that environment variable is empty or not set")
+    registry = AdapterRegistry.from_runs(pairs)
+    console.print(f"serving {', '.join(registry.names)} on http://{host}:{port}/v1"
+                  + (" (API key required)" if key else ""))
+    uvicorn.run(create_app(registry, api_key=key), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder")],
+    format: Annotated[str, typer.Option("--format", help="adapter | merged | gguf | ollama")] = "adapter",
+    out: Annotated[Path, typer.Option("--out", help="folder to write (must be new or empty)")] = Path("export"),
+    quant: Annotated[str | None, typer.Option(help="gguf/ollama: f16 | q8_0 | q4_0 (default f16; ollama q8_0)")] = None,
+) -> None:
+    """Export a run: the adapter, merged safetensors, a GGUF file, or an Ollama folder."""
+    from lexitune.export import export_run
+    from lexitune.export.ollama import create_command
+
+    written = export_run(run_dir, format, out, quant=quant)
+    console.print(f"written: {written}")
+    if format == "ollama":
+        from lexitune.rundir import RunDir
+
+        print(create_command(written, RunDir(run_dir).load_config().name))
+
+
+@app.command()
+def push(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder")],
+    repo: Annotated[str, typer.Option("--repo", help="Hub repository, owner/name")],
+    private: Annotated[bool, typer.Option("--private", help="create the repository as private")] = False,
+    what: Annotated[str, typer.Option("--what", help="adapter | merged | gguf")] = "adapter",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only write the folder that would be uploaded")] = False,
+    include_data: Annotated[bool, typer.Option("--include-data", help="also publish the glossary")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="where to write the folder (default: a temporary one)")] = None,
+    quant: Annotated[str, typer.Option(help="--what gguf: f16 | q8_0 | q4_0")] = "q8_0",
+    endpoint: Annotated[str | None, typer.Option(help="Hub address (default: HF_ENDPOINT or huggingface.co)")] = None,
+) -> None:
+    """Upload a run to the Hugging Face Hub with a model card (token from HF_TOKEN)."""
+    import tempfile
+
+    from lexitune.export.push import build_repo_folder
+    from lexitune.export.push import push as push_run
+    from lexitune.rundir import RunDir
+
+    run_path = RunDir(run_dir)
+    if dry_run:
+        folder = out or Path(f"{run_path.root.name}-{what}-repo")
+        build_repo_folder(run_path, repo, what, folder, include_data=include_data, quant=quant)
+        console.print(f"dry run: the repository {repo} would hold {folder}/:")
+        for item in sorted(folder.rglob("*")):
+            if item.is_file():
+                print(f"  {item.relative_to(folder)}  ({item.stat().st_size} bytes)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = out or Path(tmp) / "repo"
+        url = push_run(run_path, repo, what, private=private, include_data=include_data, folder=folder,
+                       endpoint=endpoint, quant=quant)
+    console.print(f"pushed: {url}")
+
+
 def main() -> None:
     """Entry point: user errors become one line and exit code 2 unless --debug is given."""
     debug = "--debug" in sys.argv

@@ -160,6 +160,11 @@ class SweepConfig(_Section):
     heartbeat_seconds: int = Field(60, ge=1, description="a running trial's heartbeat; a trial silent for 3 beats is failed and retried")
 
 
+class ShareConfig(_Section):
+    license: str | None = Field(None, description="licence on the Hub and in GGUF metadata (default: the base model's)")
+    tags: list[str] = Field(default_factory=list, description="extra tags for the Hub model card")
+
+
 class Config(_Section):
     name: str = Field("run", description="run name, used for the default run folder")
     seed: int = Field(0, description="seed for data generation and training")
@@ -176,6 +181,7 @@ class Config(_Section):
     def _tracking_shorthand(cls, value: Any) -> Any:
         """`tracking: none` (or `tracking: mlflow`) is short for `tracking: {backend: ...}`."""
         return {"backend": value} if isinstance(value, str) else value
+    share: ShareConfig = Field(default_factory=ShareConfig)
 
 
 def _parse_value(text: str) -> Any:

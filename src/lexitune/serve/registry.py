@@ -1,0 +1,224 @@
+"""The models a server answers with: one base model and the LoRA adapters named at start-up.
+
+Every generation runs under one lock, and the lock is held from `set_adapter` to the last token:
+peft's active adapter is a property of the whole model, so two generations at once could each see
+the other's adapter. One generation at a time is the simplest scheme that can never mix them, and
+on a CPU a second generation in parallel would not be faster anyway (the cores are already busy).
+
+    python -c "from lexitune.serve import AdapterRegistry; r = AdapterRegistry.from_runs({'c': 'runs/culinary'}); print(r.names)"
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from lexitune.errors import LexituneError
+from lexitune.models import load_model, load_tokenizer, resolve_model
+from lexitune.rundir import RunDir
+from lexitune.serve.stops import StopFilter
+
+BASE_MODEL_ID = "base"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass
+class Served:
+    """One `model` value a client may ask for."""
+
+    id: str
+    run: Path | None  # None for the base model
+    system_prompt: str | None = None
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+@dataclass
+class Sampling:
+    max_tokens: int = 256
+    temperature: float = 0.0  # 0 = greedy: the tuned model recites definitions, sampling adds nothing
+    top_p: float = 1.0
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+@dataclass
+class Piece:
+    """A bit of generated text; the last piece of a generation carries the finish reason and counts."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def _canonical(model: str) -> str:
+    return str(Path(model).resolve()) if Path(model).exists() else model
+
+
+class _Cancelled:
+    """A stopping criterion the reader side can trip (a stop string seen, a client gone)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
+
+
+class AdapterRegistry:
+    def __init__(self, model, tokenizer, served: dict[str, Served], base_name: str):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.served = served
+        self.base_name = base_name
+        self.lock = threading.Lock()
+        self.max_context = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.served)
+
+    @classmethod
+    def from_runs(cls, adapters: dict[str, str | Path]) -> AdapterRegistry:
+        """Load the base model once and each run's adapter under its name; all runs must share the base."""
+        if not adapters:
+            raise LexituneError("serve: give at least one --adapter NAME=RUN_DIR")
+        runs: dict[str, tuple[RunDir, object]] = {}
+        for name, path in adapters.items():
+            if not _NAME.match(name) or name == BASE_MODEL_ID:
+                raise LexituneError(
+                    f"--adapter {name}=...: names are letters, digits, '.', '_', '-' and not {BASE_MODEL_ID!r}"
+                )
+            run = RunDir(path)
+            config = run.load_config()
+            if config.train.method == "full":
+                raise LexituneError(f"--adapter {name}={path}: a full fine-tune has no adapter to serve")
+            if not (run.adapter / "adapter_config.json").exists():
+                raise LexituneError(f"--adapter {name}={path}: no adapter/ (run `lexitune train` first)")
+            runs[name] = (run, config)
+        bases = {name: resolve_model(cfg.model.name) for name, (_, cfg) in runs.items()}
+        first = next(iter(runs))
+        for name, base in bases.items():
+            if _canonical(base) != _canonical(bases[first]):
+                raise LexituneError(
+                    f"--adapter {name}: base model {base} differs from {first}'s ({bases[first]}); "
+                    "one server serves one base model"
+                )
+        from peft import PeftModel
+
+        base_cfg = runs[first][1]
+        tokenizer = load_tokenizer(str(runs[first][0].adapter))
+        model = None
+        served = {BASE_MODEL_ID: Served(BASE_MODEL_ID, None, base_cfg.generate.system_prompt)}
+        for name, (run, cfg) in runs.items():
+            if model is None:
+                model = PeftModel.from_pretrained(load_model(base_cfg.model.name), str(run.adapter), adapter_name=name)
+            else:
+                model.load_adapter(str(run.adapter), adapter_name=name)
+            served[name] = Served(name, run.root, cfg.generate.system_prompt)
+        model.eval()
+        return cls(model, tokenizer, served, base_cfg.model.name)
+
+    def prompt_ids(self, model_id: str, messages: list[dict]) -> torch.Tensor:
+        """The chat template applied as in training: the run's system prompt unless the client sent one."""
+        system = self.served[model_id].system_prompt
+        if system and not any(m["role"] == "system" for m in messages):
+            messages = [{"role": "system", "content": system}, *messages]
+        enc = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        return enc["input_ids"]
+
+    def stop_token_ids(self) -> list[int]:
+        eos = self.model.generation_config.eos_token_id
+        ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return sorted(ids)
+
+    def generate(self, model_id: str, input_ids: torch.Tensor, sampling: Sampling) -> Iterator[Piece]:
+        """Stream the answer; the lock is held until the generator finishes or is closed."""
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
+
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        cancelled = _Cancelled()
+        result: dict = {}
+        greedy = sampling.temperature <= 0
+        kwargs = dict(
+            input_ids=input_ids,
+            attention_mask=torch.ones_like(input_ids),
+            max_new_tokens=sampling.max_tokens,
+            do_sample=not greedy,
+            streamer=streamer,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.stop_token_ids(),
+            stopping_criteria=StoppingCriteriaList([cancelled]),
+        )
+        if not greedy:
+            kwargs.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    result["out"] = self.model.generate(**kwargs)
+            except Exception as e:  # surfaced to the reader below
+                result["error"] = e
+                streamer.end()
+
+        with self.lock:
+            self._activate(model_id)
+            try:
+                if sampling.seed is not None:
+                    torch.manual_seed(sampling.seed)  # under the lock: no other request draws from the RNG
+                thread = threading.Thread(target=work, daemon=True)
+                thread.start()
+                stops = StopFilter(sampling.stop)
+                exhausted = False
+                try:
+                    for text in streamer:
+                        emit = stops.feed(text)
+                        if emit:
+                            yield Piece(emit)
+                        if stops.stopped:
+                            break
+                    else:
+                        exhausted = True
+                        rest = stops.flush()
+                        if rest:
+                            yield Piece(rest)
+                finally:
+                    if not exhausted:
+                        # A stop string, or a client that went away: end the generation at the next token,
+                        # and read the streamer to its end so the worker thread can finish.
+                        cancelled.event.set()
+                        for _ in streamer:
+                            pass
+                    thread.join()
+            finally:
+                self._deactivate()
+        if "error" in result:
+            raise result["error"]
+        new = result["out"][0, input_ids.shape[1] :].tolist()
+        stop_ids = set(self.stop_token_ids())
+        hit_eos = bool(new) and new[-1] in stop_ids
+        finish = "stop" if stops.stopped or hit_eos or len(new) < sampling.max_tokens else "length"
+        yield Piece("", finish, input_ids.shape[1], len(new) - int(hit_eos))
+
+    def _activate(self, model_id: str) -> None:
+        if model_id == BASE_MODEL_ID:
+            self._base_context = self.model.disable_adapter()
+            self._base_context.__enter__()
+        else:
+            self._base_context = None
+            self.model.set_adapter(model_id)
+
+    def _deactivate(self) -> None:
+        if self._base_context is not None:
+            self._base_context.__exit__(None, None, None)
+            self._base_context = None
