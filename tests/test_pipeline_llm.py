@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from fake_openai import FakeLLM, culinary
+from tests.fake_openai import FakeLLM, culinary
 from lexitune.cli import app
 from lexitune.config import save_config
 from lexitune.llm.extract import extract_json

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT
 from lexitune.config import load_config
 
 GRID = {"train.learning_rate": [1.0e-3, 1.0e-2, 5.0e-2], "train.lora.r": [4, 8]}
@@ -124,7 +124,7 @@ def test_comparison_report_ranks_the_trials(sweep_dir, tmp_path, browser):
     assert page.console == [], f"console errors: {page.console}"
     assert page.dom.count("<tr") == 1 + len(list(sweep_dir.glob("trial-*"))), "one row per trial folder"
     assert "train.learning_rate" in page.dom and "exact recall vs train.learning_rate" in page.dom
-    from conftest import pixel_spread
+    from tests.conftest import pixel_spread
 
     assert pixel_spread(page.screenshot) > 10
 

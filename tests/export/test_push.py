@@ -64,7 +64,7 @@ def test_card_for_the_default_model_names_it_and_its_licence(tuned_run, tmp_path
 
 
 def test_push_creates_a_private_repo_and_uploads_every_file(tuned_run, tmp_path, live_server, monkeypatch):
-    from fake_hub import fake_hub
+    from tests.export.fake_hub import fake_hub
 
     hub, state = fake_hub(token="hf_test")
     monkeypatch.setenv("HF_TOKEN", "hf_test")

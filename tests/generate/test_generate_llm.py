@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_openai import FakeLLM, culinary
+from tests.fake_openai import FakeLLM, culinary
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.evaluate.metrics import contains_definition

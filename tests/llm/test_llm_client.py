@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fake_openai import FakeLLM, culinary
+from tests.fake_openai import FakeLLM, culinary
 from lexitune.config import EndpointConfig
 from lexitune.errors import LexituneError
 from lexitune.generate.llm import SCHEMA, prompt

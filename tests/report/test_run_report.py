@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from conftest import pixel_spread
+from tests.conftest import pixel_spread
 from lexitune.config import Config
 from lexitune.report import write_run_report
 from lexitune.report.svg import nice_ticks
