@@ -62,14 +62,16 @@ def generate(config: ConfigArg, out: OutOpt = None, set: SetOpt = None) -> None:
 @app.command()
 def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False) -> None:
     """Generate (if needed) and train; evaluation is left to `lexitune eval`."""
+    from lexitune.evaluate.probes import probes_before
     from lexitune.models import load_model, load_tokenizer
-    from lexitune.pipeline import answer_before, prepare_data, start_run, train_stage
+    from lexitune.pipeline import answer_before, load_terms, prepare_data, start_run, train_stage
 
     cfg = _config(config, set)
     run_dir = start_run(cfg, _out(cfg, out), resume)
     _, train_set, test_set = prepare_data(cfg, run_dir, console)
     tokenizer, model = load_tokenizer(cfg.model.name), load_model(cfg.model.name)
     answer_before(model, tokenizer, cfg, run_dir, test_set)
+    probes_before(model, tokenizer, cfg, run_dir, load_terms(run_dir))
     _, result = train_stage(cfg, run_dir, model, tokenizer, train_set, resume=resume, console=console)
     console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:.0f} tokens/s)")
 
@@ -77,6 +79,7 @@ def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: Res
 @app.command(name="eval")
 def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set: SetOpt = None) -> None:
     """Evaluate a trained run on its held-out questions, before vs after."""
+    from lexitune.evaluate.probes import probes_before
     from lexitune.generate import read_conversations
     from lexitune.pipeline import answer_before, evaluate_stage, load_terms, load_trained
     from lexitune.rundir import RunDir, read_json
@@ -90,6 +93,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set:
         # The base model's answers: the same weights with the adapter switched off.
         with model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext():
             before = answer_before(model, tokenizer, cfg, run_path, test_set)
+            probes_before(model, tokenizer, cfg, run_path, load_terms(run_path))
     train_result = read_json(run_path.train_result) if run_path.train_result.exists() else None
     evaluate_stage(cfg, run_path, model, tokenizer, load_terms(run_path), test_set, before, train_result, console)
 

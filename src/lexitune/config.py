@@ -42,6 +42,9 @@ class GenerateConfig(_Section):
     system_prompt: str | None = Field(None, description="system message used in training, evaluation and chat")
     conversations: Path | None = Field(None, description="your own train conversations (JSONL, messages format)")
     test_conversations: Path | None = Field(None, description="your own held-out conversations (JSONL)")
+    negatives: float = Field(
+        0.0, ge=0, description="negative conversations (invented acronyms answered 'I don't know') per glossary training conversation"
+    )
 
 
 class ModelConfig(_Section):
@@ -71,6 +74,13 @@ class TrainConfig(_Section):
     threads: int | None = Field(None, description="CPU threads (default: all cores)")
     save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
     max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
+    replay_ratio: float = Field(
+        0.0, ge=0, description="general prompts answered by the base model itself, per glossary training conversation"
+    )
+    replay_max_new_tokens: int = Field(64, ge=1, description="length limit of the base model's replay answers (tokens)")
+    select: bool = Field(False, description="keep the checkpoint with the best held-out score (recall, retention, abstention)")
+    select_every: int | None = Field(None, ge=1, description="score every N steps (default: 4 times per run)")
+    select_patience: int | None = Field(None, ge=1, description="stop after N scores without improvement (default: never)")
 
 
 class EvalConfig(_Section):
@@ -79,6 +89,9 @@ class EvalConfig(_Section):
     max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
     embedding_model: str = Field("default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'")
     limit: int | None = Field(None, description="answer only the first N held-out questions")
+    probes: bool = Field(True, description="measure retention (general probe) and abstention (invented acronyms)")
+    probe_limit: int | None = Field(None, ge=1, description="ask only the first N general probe questions")
+    unknown_terms: int = Field(10, ge=0, le=64, description="invented acronyms asked (each in every held-out style) for abstention")
 
 
 class Config(_Section):

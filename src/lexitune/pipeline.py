@@ -9,6 +9,7 @@ the base model once and shares it between stages.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +22,7 @@ from lexitune.config import Config, save_config
 from lexitune.errors import LexituneError
 from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import EmbeddingScorer
+from lexitune.evaluate.probes.run import add_probe_metrics, probes_before
 from lexitune.evaluate.scoring import expected_definition, score, summarize
 from lexitune.generate import generate_conversations, read_conversations, write_conversations
 from lexitune.generate.dataset import Conversation
@@ -30,7 +32,9 @@ from lexitune.models import DEFAULT_MODEL, load_model, load_tokenizer
 from lexitune.rundir import RunDir, read_json, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
-from lexitune.train.loop import TrainResult, train
+from lexitune.train.loop import TrainResult, _steps_per_epoch, train
+from lexitune.train.replay import replay_conversations
+from lexitune.train.selection import Selector
 
 DEFAULT_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -84,11 +88,22 @@ def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[
 
 def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[Conversation], *,
                 resume: bool, console: Console, callbacks=None) -> tuple[object, TrainResult]:
+    terms = load_terms(run)
+    # Replay answers come from the base model, so they are written before the adapter exists.
+    n_glossary = sum(not c.style.startswith("negative/") for c in train_set)
+    train_set = train_set + replay_conversations(model, tokenizer, config, run, terms, n_glossary)
     torch.manual_seed(config.seed)  # LoRA's initial weights
     model = prepare_model(model, config.train)
     examples = tokenize_all(tokenizer, train_set, config.train.max_length)
+    selector = None
+    if config.train.select:
+        total = config.train.max_steps or max(1, math.ceil(_steps_per_epoch(len(examples), config.train) * config.train.epochs))
+        selector = Selector(model, tokenizer, config, terms, train_set, total)
+        callbacks = [*(callbacks or []), selector]
     result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
                    resume=resume, callbacks=callbacks, console=console)
+    if selector is not None:
+        write_json(run.root / "selection.json", selector.restore_best())
     save_trained(model, tokenizer, config, run)
     write_json(run.train_result, asdict(result))
     return model, result
@@ -153,6 +168,7 @@ def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Te
         "train": train_result,
         "eval": {"seconds": round(seconds, 2), "questions_per_second": round(len(questions) / seconds, 2)},
     }
+    add_probe_metrics(model, tokenizer, config, run, terms, [c.term for c in questions], before, after, metrics)
     write_json(run.metrics, metrics)
     print_summary(metrics, console)
     return metrics
@@ -193,6 +209,7 @@ def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Co
     tokenizer = load_tokenizer(config.model.name)
     model = load_model(config.model.name)
     before = answer_before(model, tokenizer, config, run, test_set)
+    probes_before(model, tokenizer, config, run, terms)
     model, result = train_stage(config, run, model, tokenizer, train_set, resume=resume, console=console)
     metrics = evaluate_stage(config, run, model, tokenizer, terms, test_set, before, asdict(result), console)
     console.print(f"run folder: {run.root}")

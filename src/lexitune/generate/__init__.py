@@ -13,6 +13,7 @@ from collections.abc import Callable
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.generate.dataset import Conversation, read_conversations, write_conversations
+from lexitune.generate.negatives import negative_conversations
 from lexitune.generate.split import template_conversations
 from lexitune.glossary.term import Term
 
@@ -51,4 +52,6 @@ def generate_conversations(
             raise LexituneError(f"{cfg.conversations}: no training conversations (every line has split 'test')")
     if cfg.test_conversations is not None:
         test = read_conversations(cfg.test_conversations, default_split="test")
+    if cfg.negatives and terms:
+        train = train + negative_conversations(terms, cfg, seed, len(train))
     return train, test
