@@ -49,7 +49,10 @@ def variants(language: str, replay: float, negatives: float) -> dict[str, list[s
 def _subset_glossary(config_path: Path, terms: int, tmp: Path) -> list[str]:
     """--set glossary.path=... to a copy holding the first N terms (JSON, the Term contract's fields)."""
     config = load_config(config_path)
-    rows = [{"term": t.term, "definition": t.definition, "aliases": t.aliases} for t in load_from_config(config.glossary)[:terms]]
+    rows = [
+        {"term": t.term, "definition": t.definition, "aliases": t.aliases}
+        for t in load_from_config(config.glossary)[:terms]
+    ]
     path = tmp / "glossary.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     return [f"glossary.path={path}", "glossary.duplicates=first"]
@@ -64,19 +67,32 @@ def _copy_caches(src: Path, dst: Path) -> None:
 
 def row(name: str, m: dict) -> dict:
     a, b = m["after"], m.get("before") or {}
-    return {"variant": name, "recall_before": b.get("exact_recall"), "recall": a["exact_recall"],
-            "retention": a.get("retention"), "abstention_before": b.get("abstention"), "abstention": a.get("abstention"),
-            "false_abstention": a.get("false_abstention"), "train_seconds": m["train"]["seconds"],
-            "train_steps": m["train"]["steps"], "general_accuracy_before": b.get("general_accuracy"),
-            "general_accuracy": a.get("general_accuracy")}
+    return {
+        "variant": name,
+        "recall_before": b.get("exact_recall"),
+        "recall": a["exact_recall"],
+        "retention": a.get("retention"),
+        "abstention_before": b.get("abstention"),
+        "abstention": a.get("abstention"),
+        "false_abstention": a.get("false_abstention"),
+        "train_seconds": m["train"]["seconds"],
+        "train_steps": m["train"]["steps"],
+        "general_accuracy_before": b.get("general_accuracy"),
+        "general_accuracy": a.get("general_accuracy"),
+    }
 
 
 def markdown(rows: list[dict]) -> str:
     fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
-    lines = ["| variant | recall | retention | abstention | false abstention | training (s) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| variant | recall | retention | abstention | false abstention | training (s) |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['variant']} | {fmt(r['recall'])} | {fmt(r['retention'])} | {fmt(r['abstention'])} | "
-                     f"{fmt(r['false_abstention'])} | {r['train_seconds']:.0f} |")
+        lines.append(
+            f"| {r['variant']} | {fmt(r['recall'])} | {fmt(r['retention'])} | {fmt(r['abstention'])} | "
+            f"{fmt(r['false_abstention'])} | {r['train_seconds']:.0f} |"
+        )
     return "\n".join(lines)
 
 

@@ -58,8 +58,8 @@ def replay_conversations(
     if n <= 0:
         return []
     cache = run.data / "replay.jsonl"
-    if cache.exists():
-        return read_conversations(cache)
+    if cache.exists():  # an empty cache: the base model gave no usable answer
+        return read_conversations(cache) if cache.read_text(encoding="utf-8").strip() else []
     prompts = replay_prompts(terms)
     random.Random(f"{config.seed}\x00replay").shuffle(prompts)
     prompts = prompts[:n]
@@ -71,14 +71,20 @@ def replay_conversations(
         batch_size=config.eval.batch_size,
         max_new_tokens=config.train.replay_max_new_tokens,
     )
+    out = build_replay(prompts, answers, terms, n, system)
+    write_conversations(cache, out)
+    return out
+
+
+def build_replay(
+    prompts: list[str], answers: list[str], terms: list[Term], n: int, system: list[dict]
+) -> list[Conversation]:
+    """n conversations from the base model's answers, skipping empty ones and any naming a glossary term."""
     pairs = [(p, _clean(a)) for p, a in zip(prompts, answers, strict=True) if _clean(a) and not mentions(a, terms)]
     out = []
     for i in range(n if pairs else 0):  # fewer prompts than asked for: cycle through them
         prompt, answer = pairs[i % len(pairs)]
-        messages = [Message(**m) for m in system] + [
-            Message(role="user", content=prompt),
-            Message(role="assistant", content=answer),
-        ]
+        messages = [Message(**m) for m in system]
+        messages += [Message(role="user", content=prompt), Message(role="assistant", content=answer)]
         out.append(Conversation(term="", split="train", style="replay", messages=messages))
-    write_conversations(cache, out)
     return out
