@@ -58,3 +58,22 @@ def test_shipped_probe_has_60_test_questions_in_both_languages():
     assert {q.kind for q in test} == {"fact", "acronym", "arithmetic", "instruction"}
     assert not {q.question for q in test} & {q.question for q in val}
     assert all(q.accepted for q in test)
+
+
+def test_false_abstention_and_senses_on_glossary_answers():
+    from lexitune.evaluate.probes import glossary_side_metrics
+    from lexitune.glossary.term import Term
+
+    terms = {
+        "AAA": Term(term="AAA", definition="Automobile Association", senses=["Anti-Aircraft Artillery"]),
+        "TEC": Term(term="TEC", definition="Techniques Élémentaires et Culinaires"),
+    }
+    answers = [
+        "AAA can mean: Automobile Association; Anti-Aircraft Artillery.",
+        "AAA: Automobile Association.",
+        "Je ne connais pas le sigle TEC.",
+        "TEC : Techniques élémentaires et culinaires",
+    ]
+    got = glossary_side_metrics(answers, ["AAA", "AAA", "TEC", "TEC"], terms)
+    assert got == {"false_abstention": 0.25, "senses": 0.5}
+    assert glossary_side_metrics(answers[2:], ["TEC", "TEC"], terms)["senses"] is None
