@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
             first = first or folder
         results[name] = row(name, metrics)
         results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    table = markdown(list(results.values()))
+    order = list(variants(language, args.replay, args.negatives))
+    table = markdown(sorted(results.values(), key=lambda r: order.index(r["variant"])))
     (args.out / "table.md").write_text(table + "\n")
     print(table)
 
