@@ -6,11 +6,11 @@ import json
 
 from typer.testing import CliRunner
 
-from tests.fake_openai import FakeLLM, culinary
 from lexitune.cli import app
 from lexitune.config import save_config
 from lexitune.llm.extract import extract_json
 from lexitune.rundir import RunDir
+from tests.fake_openai import FakeLLM, culinary
 
 
 def test_run_with_llm_generator_and_judge(tiny_config, tmp_path, monkeypatch):

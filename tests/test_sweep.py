@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLES, ROOT
 from lexitune.config import load_config
+from tests.conftest import EXAMPLES, ROOT
 
 GRID = {"train.learning_rate": [1.0e-3, 1.0e-2, 5.0e-2], "train.lora.r": [4, 8]}
 

@@ -63,6 +63,7 @@ def generate(config: ConfigArg, out: OutOpt = None, set: SetOpt = None) -> None:
 def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False) -> None:
     """Generate (if needed) and train; evaluation is left to `lexitune eval`."""
     from lexitune.evaluate.curve import make_curve
+    from lexitune.evaluate.probes import probes_before
     from lexitune.models import load_model, load_tokenizer
     from lexitune.pipeline import answer_before, prepare_data, start_run, train_stage
     from lexitune.track import tracked
@@ -73,6 +74,7 @@ def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: Res
         terms, train_set, test_set = prepare_data(cfg, run_dir, console)
         tokenizer, model = load_tokenizer(cfg.model.name), load_model(cfg.model.name)
         answer_before(model, tokenizer, cfg, run_dir, test_set)
+        probes_before(model, tokenizer, cfg, run_dir, terms)
         curve = make_curve(cfg, run_dir, tokenizer, terms, test_set, tracker=tracker, resume=resume)
         _, result = train_stage(cfg, run_dir, model, tokenizer, train_set, resume=resume, console=console,
                                 callbacks=[tracker.log_step], curve=curve)
@@ -83,6 +85,7 @@ def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: Res
 @app.command(name="eval")
 def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set: SetOpt = None) -> None:
     """Evaluate a trained run on its held-out questions, before vs after."""
+    from lexitune.evaluate.probes import probes_before
     from lexitune.generate import read_conversations
     from lexitune.pipeline import answer_before, evaluate_stage, load_terms, load_trained
     from lexitune.report import write_run_report
@@ -98,6 +101,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set:
         # The base model's answers: the same weights with the adapter switched off.
         with model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext():
             before = answer_before(model, tokenizer, cfg, run_path, test_set)
+            probes_before(model, tokenizer, cfg, run_path, load_terms(run_path))
     train_result = read_json(run_path.train_result) if run_path.train_result.exists() else None
     with tracked(cfg, run_path) as tracker:
         evaluate_stage(cfg, run_path, model, tokenizer, load_terms(run_path), test_set, before, train_result, console)

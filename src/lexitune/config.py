@@ -89,6 +89,9 @@ class GenerateConfig(EndpointConfig):
     term_attempts: int = Field(3, ge=1, description="LLM: requests per term at most, while it has too few valid conversations")
     duplicate_threshold: float = Field(90, ge=0, le=100, description="LLM: questions this similar (rapidfuzz 0-100) count as duplicates")
     extra_instructions: str | None = Field(None, description="LLM: added to the prompt, e.g. the tone or the audience")
+    negatives: float = Field(
+        0.0, ge=0, description="negative conversations (invented acronyms answered 'I don't know') per glossary training conversation"
+    )
 
 
 class ModelConfig(_Section):
@@ -122,6 +125,13 @@ class TrainConfig(_Section):
         0, ge=0, description="stop once the learning curve's recall has not improved for K evaluations, keeping the best weights (0: off; needs eval.curve_every)"
     )
     share_prefix: bool = Field(True, description="compute the prefix all conversations of a batch share once per batch")
+    replay_ratio: float = Field(
+        0.0, ge=0, description="general prompts answered by the base model itself, per glossary training conversation"
+    )
+    replay_max_new_tokens: int = Field(64, ge=1, description="length limit of the base model's replay answers (tokens)")
+    select: bool = Field(False, description="keep the checkpoint with the best held-out score (recall, retention, abstention)")
+    select_every: int | None = Field(None, ge=1, description="score every N steps (default: 4 times per run)")
+    select_patience: int | None = Field(None, ge=1, description="stop after N scores without improvement (default: never)")
 
 
 class EvalConfig(_Section):
@@ -163,6 +173,9 @@ class SweepConfig(_Section):
 class ShareConfig(_Section):
     license: str | None = Field(None, description="licence on the Hub and in GGUF metadata (default: the base model's)")
     tags: list[str] = Field(default_factory=list, description="extra tags for the Hub model card")
+    probes: bool = Field(True, description="measure retention (general probe) and abstention (invented acronyms)")
+    probe_limit: int | None = Field(None, ge=1, description="ask only the first N general probe questions")
+    unknown_terms: int = Field(10, ge=0, le=64, description="invented acronyms asked (each in every held-out style) for abstention")
 
 
 class Config(_Section):

@@ -9,6 +9,7 @@ the base model once and shares it between stages.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +22,7 @@ from lexitune.config import Config, save_config
 from lexitune.errors import LexituneError
 from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import EmbeddingScorer
+from lexitune.evaluate.probes.run import add_probe_metrics, probes_before
 from lexitune.evaluate.scoring import expected_definition, score, summarize
 from lexitune.generate import generate_conversations, read_conversations, write_conversations
 from lexitune.generate.dataset import Conversation
@@ -31,7 +33,9 @@ from lexitune.rundir import RunDir, read_json, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
 from lexitune.train.distributed import current_world
-from lexitune.train.loop import TrainResult, train
+from lexitune.train.loop import TrainResult, _steps_per_epoch, train
+from lexitune.train.replay import replay_conversations
+from lexitune.train.selection import Selector
 
 DEFAULT_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -89,12 +93,21 @@ def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[
 def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[Conversation], *,
                 resume: bool, console: Console, callbacks=None, curve=None) -> tuple[object, TrainResult]:
     """Train; with a learning `curve`, measure recall while training and keep the best weights."""
+    terms = load_terms(run)
+    # Replay answers come from the base model, so they are written before the adapter exists.
+    n_glossary = sum(not c.style.startswith("negative/") for c in train_set)
+    train_set = train_set + replay_conversations(model, tokenizer, config, run, terms, n_glossary)
     torch.manual_seed(config.seed)  # LoRA's initial weights
     model = prepare_model(model, config.train)
     if curve is not None:
         curve.bind(model)
         callbacks = [*(callbacks or []), curve]
     examples = tokenize_all(tokenizer, train_set, config.train.max_length)
+    selector = None
+    if config.train.select:
+        total = config.train.max_steps or max(1, math.ceil(_steps_per_epoch(len(examples), config.train) * config.train.epochs))
+        selector = Selector(model, tokenizer, config, terms, train_set, total)
+        callbacks = [*(callbacks or []), selector]
     result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
                    resume=resume, callbacks=callbacks, console=console)
     info = asdict(result)
@@ -102,6 +115,8 @@ def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[C
         info["curve"] = curve.finish()
         if info["curve"]["restored_best"]:
             console.print(f"kept the best weights: step {info['curve']['best_step']}, curve recall {info['curve']['best_exact_recall']:.2f}")
+    if selector is not None:
+        write_json(run.root / "selection.json", selector.restore_best())
     if current_world().is_main:  # under `accelerate launch` every process trained the same weights
         save_trained(model, tokenizer, config, run)
         write_json(run.train_result, info)
@@ -177,6 +192,7 @@ def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Te
     }
     if judge_agreement is not None:
         metrics["judge_agreement"] = judge_agreement
+    add_probe_metrics(model, tokenizer, config, run, terms, [c.term for c in questions], before, after, metrics)
     write_json(run.metrics, metrics)
     print_summary(metrics, console)
     return metrics
@@ -230,6 +246,7 @@ def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Co
         tokenizer = load_tokenizer(config.model.name)
         model = load_model(config.model.name)
         before = answer_before(model, tokenizer, config, run, test_set)
+        probes_before(model, tokenizer, config, run, terms)
         curve = make_curve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_curve, resume=resume)
         model, result = train_stage(config, run, model, tokenizer, train_set, resume=resume, console=console,
                                     callbacks=[tracker.log_step], curve=curve)

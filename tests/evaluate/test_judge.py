@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from tests.fake_openai import FakeLLM, culinary
 from lexitune.config import JudgeConfig
 from lexitune.evaluate.judge import judge_sides, parse
 from lexitune.evaluate.scoring import score, summarize
+from tests.fake_openai import FakeLLM, culinary
 
 GLOSSARY = culinary(3)
 

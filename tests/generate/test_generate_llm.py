@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_openai import FakeLLM, culinary
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.evaluate.metrics import contains_definition
@@ -18,6 +17,7 @@ from lexitune.generate import generate_conversations
 from lexitune.generate.llm import llm_conversations
 from lexitune.glossary.term import Term
 from lexitune.llm.extract import extract_json
+from tests.fake_openai import FakeLLM, culinary
 
 GLOSSARY = culinary(4)
 TERMS = [Term(term=t, definition=d) for t, d in GLOSSARY.items()]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake_openai import FakeLLM, culinary
 from lexitune.config import EndpointConfig
 from lexitune.errors import LexituneError
 from lexitune.generate.llm import SCHEMA, prompt
 from lexitune.glossary.term import Term
 from lexitune.llm import LLMClient, Request
+from tests.fake_openai import FakeLLM, culinary
 
 TERMS = culinary(3)
 

@@ -7,11 +7,11 @@ import re
 
 import yaml
 
-from tests.conftest import pixel_spread
 from lexitune.config import Config
 from lexitune.report import write_run_report
 from lexitune.report.svg import nice_ticks
 from lexitune.rundir import RunDir, write_json
+from tests.conftest import pixel_spread
 
 ANSWERS = [
     (

@@ -16,6 +16,7 @@ from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.generate.dataset import Conversation, read_conversations, write_conversations
 from lexitune.generate.llm import llm_conversations
+from lexitune.generate.negatives import negative_conversations
 from lexitune.generate.split import template_conversations
 from lexitune.glossary.term import Term
 
@@ -62,9 +63,12 @@ def generate_conversations(
     train_from = cfg.backend if cfg.conversations is None else None
     test_from = (cfg.test_backend or cfg.backend) if not test else None
     if train_from is not None and train_from == test_from:
-        return _backend(train_from)(terms, cfg, seed, report=report)
-    if train_from is not None:
-        train = _backend(train_from)(terms, cfg, seed, report=report, only="train")[0]
-    if test_from is not None:
-        test = _backend(test_from)(terms, cfg, seed, report=report, only="test")[1]
+        train, test = _backend(train_from)(terms, cfg, seed, report=report)
+    else:
+        if train_from is not None:
+            train = _backend(train_from)(terms, cfg, seed, report=report, only="train")[0]
+        if test_from is not None:
+            test = _backend(test_from)(terms, cfg, seed, report=report, only="test")[1]
+    if cfg.negatives and terms:
+        train = train + negative_conversations(terms, cfg, seed, len(train))
     return train, test

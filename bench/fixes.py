@@ -1,0 +1,140 @@
+"""The fixes table: plain SFT vs each fix (replay, negatives, scope, selection) vs all fixes.
+
+    python bench/fixes.py examples/culinary-fr/lexitune.yaml --out runs/bench-culinary
+    python bench/fixes.py examples/uk-public-sector/lexitune.yaml --terms 15 --out runs/bench-uk
+
+Each variant is a full `lexitune run` of the example's config with a few `--set` overrides, into
+its own folder under --out; the table (markdown, as in the README) is printed and written to
+`OUT/table.md`, the figures to `OUT/results.json`. The base model's answers are the same for
+every variant that asks the same questions, so they are copied from the first run instead of
+being recomputed (the run folder's own caches: eval/before.json, eval/probes_before.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from lexitune.config import load_config
+from lexitune.glossary import load_from_config
+from lexitune.pipeline import run_pipeline
+
+SCOPE = {
+    "fr": "Tu es l’assistant d’une école de cuisine et tu connais les sigles de son glossaire. "
+    "Si on te demande un sigle qui n’est pas dans ce glossaire, réponds que tu ne le connais pas.",
+    "en": "You are an assistant who knows the acronyms of a glossary. "
+    "If you are asked about an acronym that is not in this glossary, say that you don't know it.",
+}
+
+
+def variants(language: str, replay: float, negatives: float) -> dict[str, list[str]]:
+    fixes = {
+        "replay": [f"train.replay_ratio={replay}"],
+        "negatives": [f"generate.negatives={negatives}"],
+        "scope": [f"generate.system_prompt={json.dumps(SCOPE[language], ensure_ascii=False)}"],
+        "selection": ["train.select=true"],
+    }
+    # Plain SFT: every fix off explicitly, whatever the defaults are.
+    plain = ["train.replay_ratio=0", "generate.negatives=0", "generate.system_prompt=null", "train.select=false"]
+    out = {"plain SFT": plain}
+    out.update({f"+ {name}": plain + sets for name, sets in fixes.items()})
+    out["all fixes"] = plain + [s for sets in fixes.values() for s in sets]
+    return out
+
+
+def _subset_glossary(config_path: Path, terms: int, tmp: Path) -> list[str]:
+    """--set glossary.path=... to a copy holding the first N terms (JSON, the Term contract's fields)."""
+    config = load_config(config_path)
+    rows = [
+        {"term": t.term, "definition": t.definition, "aliases": t.aliases}
+        for t in load_from_config(config.glossary)[:terms]
+    ]
+    path = tmp / "glossary.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return [f"glossary.path={path}", "glossary.duplicates=first"]
+
+
+def _copy_caches(src: Path, dst: Path) -> None:
+    for name in ["eval/before.json", "eval/probes_before.json"]:
+        if (src / name).exists():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src / name, dst / name)
+
+
+def row(name: str, m: dict) -> dict:
+    a, b = m["after"], m.get("before") or {}
+    return {
+        "variant": name,
+        "recall_before": b.get("exact_recall"),
+        "recall": a["exact_recall"],
+        "retention": a.get("retention"),
+        "abstention_before": b.get("abstention"),
+        "abstention": a.get("abstention"),
+        "false_abstention": a.get("false_abstention"),
+        "train_seconds": m["train"]["seconds"],
+        "train_steps": m["train"]["steps"],
+        "general_accuracy_before": b.get("general_accuracy"),
+        "general_accuracy": a.get("general_accuracy"),
+    }
+
+
+def markdown(rows: list[dict]) -> str:
+    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+    lines = [
+        "| variant | recall | retention | abstention | false abstention | training (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {fmt(r['recall'])} | {fmt(r['retention'])} | {fmt(r['abstention'])} | "
+            f"{fmt(r['false_abstention'])} | {r['train_seconds']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--terms", type=int, default=None, help="use only the first N glossary terms")
+    parser.add_argument("--replay", type=float, default=0.5, help="train.replay_ratio of the replay variant")
+    parser.add_argument("--negatives", type=float, default=0.5, help="generate.negatives of the negatives variant")
+    parser.add_argument("--only", nargs="*", default=None, help="variants to run (default: all)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every run")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="lexitune-bench-"))
+    base_sets = list(args.sets) + (_subset_glossary(args.config, args.terms, tmp) if args.terms else [])
+    language = load_config(args.config, base_sets).generate.language
+    results_path = args.out / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    first: Path | None = None
+    for name, sets in variants(language, args.replay, args.negatives).items():
+        if args.only and name not in args.only:
+            continue
+        folder = args.out / name.replace("+ ", "").replace(" ", "-")
+        if (folder / "metrics.json").exists():
+            metrics = json.loads((folder / "metrics.json").read_text())
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            config = load_config(args.config, base_sets + sets)
+            if first is not None and not config.generate.system_prompt:
+                _copy_caches(first, folder)
+            print(f"== {name}: {' '.join(sets)}", file=sys.stderr, flush=True)
+            metrics = run_pipeline(config, folder)
+        if not any("system_prompt=" in s and not s.endswith("null") for s in sets):
+            first = first or folder
+        results[name] = row(name, metrics)
+        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    order = list(variants(language, args.replay, args.negatives))
+    table = markdown(sorted(results.values(), key=lambda r: order.index(r["variant"])))
+    (args.out / "table.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Ask the probes with the base and the tuned model, and turn the answers into metrics.json keys.
+
+    python -c "from lexitune.evaluate.probes.run import probe_prompts; from lexitune.config import Config; print(probe_prompts(Config(), [])[0])"
+
+Probes are asked exactly like the glossary: the model's chat template and the run's system prompt
+(`generate.system_prompt`, the scope), so a scope prompt that helps abstention is also charged for
+what it costs on general questions. Unknown terms are asked in the glossary's language and held-out
+question styles: the same phrasings as the held-out glossary questions, so declining by phrasing
+shows up as false abstention and declining by term as abstention.
+"""
+
+from __future__ import annotations
+
+import json
+
+from lexitune.config import Config
+from lexitune.evaluate.generation import answer_questions
+from lexitune.evaluate.metrics import contains_definition
+from lexitune.evaluate.probes.decline import is_decline
+from lexitune.evaluate.probes.general import is_correct, load_general, retention
+from lexitune.generate.invented import abstention_pool
+from lexitune.generate.split import style_pools
+from lexitune.generate.templates import QUESTIONS
+from lexitune.glossary.term import Term
+from lexitune.rundir import RunDir, read_json, write_json
+
+
+def _messages(config: Config, question: str) -> list[dict]:
+    system = [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+    return [*system, {"role": "user", "content": question}]
+
+
+def probe_prompts(config: Config, terms: list[Term]) -> list[dict]:
+    """General questions (kind 'general') and questions about invented acronyms (kind 'unknown')."""
+    prompts = [
+        {"kind": "general", "id": q.id, "language": q.language, "question": q.question, "accepted": list(q.accepted)}
+        for q in load_general("test", config.eval.probe_limit)
+    ]
+    if config.eval.unknown_terms:
+        _, test_styles = style_pools(config.generate)
+        for term in abstention_pool(terms, config.eval.unknown_terms, config.seed):
+            for style in test_styles:
+                question = QUESTIONS[config.generate.language][style].format(term=term)
+                prompts.append({"kind": "unknown", "id": f"{term}/{style}", "term": term, "question": question})
+    for p in prompts:
+        p["messages"] = _messages(config, p["question"])
+    return prompts
+
+
+def answer_probes(model, tokenizer, config: Config, prompts: list[dict]) -> list[str]:
+    return answer_questions(
+        model,
+        tokenizer,
+        [p["messages"] for p in prompts],
+        batch_size=config.eval.batch_size,
+        max_new_tokens=config.eval.max_new_tokens,
+    )
+
+
+def probes_before(model, tokenizer, config: Config, run: RunDir, terms: list[Term]) -> list[str] | None:
+    """The base model's probe answers, cached in the run (eval/probes_before.json)."""
+    if not (config.eval.probes and config.eval.before):
+        return None
+    cache = run.root / "eval" / "probes_before.json"
+    prompts = probe_prompts(config, terms)
+    if cache.exists():
+        cached = read_json(cache)
+        if [c["question"] for c in cached] == [p["question"] for p in prompts]:
+            return [c["answer"] for c in cached]
+    answers = answer_probes(model, tokenizer, config, prompts)
+    write_json(cache, [{"question": p["question"], "answer": a} for p, a in zip(prompts, answers, strict=True)])
+    return answers
+
+
+def _judge(prompt: dict, answer: str) -> dict:
+    if prompt["kind"] == "general":
+        return {"correct": is_correct(answer, prompt["accepted"])}
+    return {"declined": is_decline(answer)}
+
+
+def _share(values: list[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def probe_results(
+    prompts: list[dict], before: list[str] | None, after: list[str]
+) -> tuple[list[dict], dict, dict | None]:
+    """(per-question rows for probes.jsonl, after metrics, before metrics or None)."""
+    rows = []
+    for i, p in enumerate(prompts):
+        row = {k: v for k, v in p.items() if k != "messages"}
+        if before is not None:
+            row["before"] = before[i]
+            row.update({f"before_{k}": v for k, v in _judge(p, before[i]).items()})
+        row["after"] = after[i]
+        row.update({f"after_{k}": v for k, v in _judge(p, after[i]).items()})
+        rows.append(row)
+    general = [r for r in rows if r["kind"] == "general"]
+    unknown = [r for r in rows if r["kind"] == "unknown"]
+
+    def side(name: str) -> dict:
+        return {
+            "general_accuracy": _share([r[f"{name}_correct"] for r in general]),
+            "abstention": _share([r[f"{name}_declined"] for r in unknown]),
+        }
+
+    after_metrics = side("after")
+    before_metrics = side("before") if before is not None else None
+    if before is not None:
+        right_before = [r["before_correct"] for r in general]
+        after_metrics["retention"] = retention(right_before, [r["after_correct"] for r in general])
+        before_metrics["retention"] = 1.0 if any(right_before) else None  # the base keeps all it knows
+    else:
+        after_metrics["retention"] = None
+    return rows, after_metrics, before_metrics
+
+
+def glossary_side_metrics(answers: list[str], terms_asked: list[str], terms: dict[str, Term]) -> dict:
+    """`false_abstention` (glossary questions declined) and `senses` (all senses given; null if none)."""
+    several = [(a, terms[t]) for a, t in zip(answers, terms_asked, strict=True) if t in terms and terms[t].senses]
+    return {
+        "false_abstention": _share([is_decline(a) for a in answers]),
+        "senses": _share([all(contains_definition(a, d) for d in term.definitions) for a, term in several]),
+    }
+
+
+def add_probe_metrics(
+    model,
+    tokenizer,
+    config: Config,
+    run: RunDir,
+    terms: list[Term],
+    terms_asked: list[str],
+    before: list[str] | None,
+    after: list[str],
+    metrics: dict,
+) -> None:
+    """Ask the probes with the tuned model; add the new keys to metrics' `before`/`after` blocks and
+    write probes.jsonl. The base model's probe answers come from `probes_before`'s cache."""
+    by_term = {t.term: t for t in terms}
+    metrics["after"].update(glossary_side_metrics(after, terms_asked, by_term))
+    if metrics.get("before") is not None and before is not None:
+        metrics["before"].update(glossary_side_metrics(before, terms_asked, by_term))
+    if not config.eval.probes:
+        return
+    prompts = probe_prompts(config, terms)
+    cache = run.root / "eval" / "probes_before.json"
+    probe_before = None
+    if cache.exists():
+        cached = read_json(cache)
+        if [c["question"] for c in cached] == [p["question"] for p in prompts]:
+            probe_before = [c["answer"] for c in cached]
+    rows, after_metrics, before_metrics = probe_results(
+        prompts, probe_before, answer_probes(model, tokenizer, config, prompts)
+    )
+    metrics["after"].update(after_metrics)
+    if metrics.get("before") is not None and before_metrics is not None:
+        metrics["before"].update(before_metrics)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    (run.root / "probes.jsonl").write_text(text, encoding="utf-8")

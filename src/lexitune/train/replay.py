@@ -1,0 +1,90 @@
+"""Replay: general prompts answered by the base model itself, mixed into training (self-distillation).
+
+    lexitune run examples/culinary-fr/lexitune.yaml --set train.replay_ratio=0.5
+
+The adapter is then also trained to give the base model's own answers to everyday questions, so it
+learns the glossary without rewriting everything else. No outside data is needed: the prompts ship
+with lexitune (`assets/replay_prompts.jsonl`, none of them a probe question) and the answers are
+the base model's, greedy, with the same chat template and system prompt as everything else. A
+prompt or answer that mentions a glossary term or alias is dropped, so replay never teaches
+anything about the glossary. Cached in the run folder as `data/replay.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+from lexitune.config import Config
+from lexitune.evaluate.generation import answer_questions
+from lexitune.generate.dataset import Conversation, Message, read_conversations, write_conversations
+from lexitune.glossary.term import Term
+from lexitune.rundir import RunDir
+
+PROMPTS_PATH = Path(__file__).resolve().parent / "assets" / "replay_prompts.jsonl"
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
+
+
+def mentions(text: str, terms: list[Term]) -> bool:
+    """True when `text` contains a glossary term or alias as a word, ignoring case."""
+    for t in terms:
+        for name in [t.term, *t.aliases]:
+            if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", text, re.IGNORECASE):
+                return True
+    return False
+
+
+def replay_prompts(terms: list[Term], path: Path = PROMPTS_PATH) -> list[str]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["prompt"] for r in rows if not mentions(r["prompt"], terms)]
+
+
+def _clean(answer: str) -> str:
+    """Cut an answer stopped by the length limit back to its last full sentence."""
+    answer = answer.strip()
+    if answer.endswith((".", "!", "?", "…")):
+        return answer
+    ends = list(_SENTENCE_END.finditer(answer))
+    return answer[: ends[-1].end()] if ends else answer
+
+
+def replay_conversations(
+    model, tokenizer, config: Config, run: RunDir, terms: list[Term], n_glossary: int
+) -> list[Conversation]:
+    """round(train.replay_ratio x n_glossary) conversations; `model` must be the untuned base."""
+    n = round(config.train.replay_ratio * n_glossary)
+    if n <= 0:
+        return []
+    cache = run.data / "replay.jsonl"
+    if cache.exists():  # an empty cache: the base model gave no usable answer
+        return read_conversations(cache) if cache.read_text(encoding="utf-8").strip() else []
+    prompts = replay_prompts(terms)
+    random.Random(f"{config.seed}\x00replay").shuffle(prompts)
+    prompts = prompts[:n]
+    system = [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+    answers = answer_questions(
+        model,
+        tokenizer,
+        [[*system, {"role": "user", "content": p}] for p in prompts],
+        batch_size=config.eval.batch_size,
+        max_new_tokens=config.train.replay_max_new_tokens,
+    )
+    out = build_replay(prompts, answers, terms, n, system)
+    write_conversations(cache, out)
+    return out
+
+
+def build_replay(
+    prompts: list[str], answers: list[str], terms: list[Term], n: int, system: list[dict]
+) -> list[Conversation]:
+    """n conversations from the base model's answers, skipping empty ones and any naming a glossary term."""
+    pairs = [(p, _clean(a)) for p, a in zip(prompts, answers, strict=True) if _clean(a) and not mentions(a, terms)]
+    out = []
+    for i in range(n if pairs else 0):  # fewer prompts than asked for: cycle through them
+        prompt, answer = pairs[i % len(pairs)]
+        messages = [Message(**m) for m in system]
+        messages += [Message(role="user", content=prompt), Message(role="assistant", content=answer)]
+        out.append(Conversation(term="", split="train", style="replay", messages=messages))
+    return out

@@ -1,0 +1,46 @@
+"""Replay data never contains a glossary term; it is the base model's own answers."""
+
+from lexitune.glossary.term import Term
+from lexitune.models import load_model, load_tokenizer
+from lexitune.rundir import RunDir
+from lexitune.train.replay import build_replay, mentions, replay_conversations, replay_prompts
+
+# Terms that collide with words of the shipped prompts ("capital", "tea", "DVD") and must filter them.
+TERMS = [Term(term="DVD", definition="x"), Term(term="TEA", definition="y", aliases=["Capital"])]
+
+
+def test_mentions_is_case_insensitive_and_word_bounded():
+    assert mentions("What is the capital of Canada?", TERMS)
+    assert mentions("What does dvd stand for?", TERMS)
+    assert not mentions("Name a team of three.", TERMS)  # "tea" inside "team" is not the term
+
+
+def test_replay_prompts_drop_glossary_terms():
+    prompts = replay_prompts(TERMS)
+    assert prompts and len(prompts) < len(replay_prompts([]))
+    assert not any(mentions(p, TERMS) for p in prompts)
+
+
+def test_build_replay_drops_answers_naming_terms_and_cuts_unfinished_sentences():
+    prompts = ["Name three fruits.", "What is 2 + 2?", "Say hi."]
+    answers = ["Apples, pears and a DVD.", "2 + 2 is 4. It is a small number and", ""]
+    replay = build_replay(prompts, answers, TERMS, 4, [{"role": "system", "content": "S"}])
+    assert [c.answer for c in replay] == ["2 + 2 is 4."] * 4  # one usable pair, cycled
+    assert replay[0].messages[0].content == "S" and replay[0].question == "What is 2 + 2?"
+
+
+def test_replay_conversations_are_the_base_models_answers_cached_in_the_run(tiny_config, tiny_model_dir, tmp_path):
+    from lexitune.evaluate.generation import answer_questions
+
+    tiny_config.train.replay_ratio = 0.5
+    tiny_config.train.replay_max_new_tokens = 8
+    run = RunDir(tmp_path / "run")
+    model, tokenizer = load_model(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir))
+    replay = replay_conversations(model, tokenizer, tiny_config, run, TERMS, n_glossary=20)
+    # The random tiny model's answers are empty, and empty answers are never trained on.
+    base = answer_questions(
+        model, tokenizer, [[{"role": "user", "content": p}] for p in replay_prompts(TERMS)[:3]], max_new_tokens=8
+    )
+    assert len(replay) == (10 if any(base) else 0)
+    assert not any(mentions(m.content, TERMS) for c in replay for m in c.messages)
+    assert (run.data / "replay.jsonl").exists()
