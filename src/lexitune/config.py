@@ -143,6 +143,9 @@ class EvalConfig(_Section):
     judge: JudgeConfig | None = Field(None, description="an OpenAI-compatible LLM judge (null: no judge)")
     curve_every: int = Field(0, ge=0, description="learning curve: answer a sample of held-out questions every N optimiser steps (0: off)")
     curve_sample: int = Field(12, ge=1, description="learning curve: held-out questions in the fixed sample")
+    probes: bool = Field(True, description="measure retention (general probe) and abstention (invented acronyms)")
+    probe_limit: int | None = Field(None, ge=1, description="ask only the first N general probe questions")
+    unknown_terms: int = Field(10, ge=0, le=64, description="invented acronyms asked (each in every held-out style) for abstention")
 
 
 class TrackingConfig(_Section):
@@ -173,9 +176,6 @@ class SweepConfig(_Section):
 class ShareConfig(_Section):
     license: str | None = Field(None, description="licence on the Hub and in GGUF metadata (default: the base model's)")
     tags: list[str] = Field(default_factory=list, description="extra tags for the Hub model card")
-    probes: bool = Field(True, description="measure retention (general probe) and abstention (invented acronyms)")
-    probe_limit: int | None = Field(None, ge=1, description="ask only the first N general probe questions")
-    unknown_terms: int = Field(10, ge=0, le=64, description="invented acronyms asked (each in every held-out style) for abstention")
 
 
 class Config(_Section):
