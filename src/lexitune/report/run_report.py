@@ -20,6 +20,10 @@ METRICS = [
     ("fuzzy_recall", "fuzzy recall"),
     ("embedding_similarity", "embedding similarity"),
     ("judge_accuracy", "judge accuracy"),
+    ("retention", "retention"),
+    ("abstention", "abstention"),
+    ("false_abstention", "false abstention"),
+    ("senses", "all senses given"),
 ]
 
 
