@@ -43,6 +43,8 @@ DEFAULT_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 def start_run(config: Config, root: Path, resume: bool) -> RunDir:
     """Create the run folder; refuse to overwrite a run unless resuming it."""
     run = RunDir(root)
+    if not current_world().is_main:
+        return run  # under `accelerate launch` the main process checks and creates the folder
     if run.config.exists() and not resume:
         raise LexituneError(f"{root}: already holds a run; pass --resume to continue it, or choose another --out")
     run.root.mkdir(parents=True, exist_ok=True)

@@ -40,3 +40,25 @@ def test_two_processes_match_one(tiny_model_dir, tmp_path):
     assert moved, "training did not change the adapter"
     for name, weight in one["weights"].items():
         torch.testing.assert_close(two["weights"][name], weight, rtol=1e-3, atol=1e-5, msg=name)
+
+
+def test_the_train_command_runs_under_accelerate_launch(tiny_model_dir, tmp_path):
+    """As the README shows it: every process trains, only the main one writes the run folder once."""
+    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:3]
+    (tmp_path / "g.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "c.yaml").write_text(
+        "glossary: {path: g.json}\ngenerate: {language: fr}\n"
+        f"model: {{name: {tiny_model_dir}}}\ntrain: {{max_steps: 2, batch_size: 4}}\n"
+        "eval: {max_new_tokens: 4, embedding_model: none, probe_limit: 2, unknown_terms: 1}\n"
+        "tracking: {backend: none}\n"
+    )
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    out = tmp_path / "run"
+    result = subprocess.run([*launch, "-m", "lexitune.cli", "train", str(tmp_path / "c.yaml"), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (out / "adapter" / "adapter_model.safetensors").exists()
+    assert json.loads((out / "train.json").read_text())["steps"] == 2
+    steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2]  # one log, written once

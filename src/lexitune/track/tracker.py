@@ -167,7 +167,10 @@ class MlflowTracker(NullTracker):
 
 def make_tracker(config: Config, run_root: Path) -> NullTracker:
     """The tracker `config.tracking` asks for; MLflow is imported only here, and only when used."""
-    if config.tracking.backend == "none":
+    from lexitune.train.distributed import current_world
+
+    # Under `accelerate launch` one run is one MLflow run: only the main process logs.
+    if config.tracking.backend == "none" or not current_world().is_main:
         return NullTracker()
     return MlflowTracker(config.tracking.uri or default_uri(run_root), config.tracking.experiment or config.name)
 
