@@ -65,11 +65,20 @@ def tiny_config(tiny_model_dir, tmp_path):
     terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
     glossary = tmp_path / "glossary.json"
     glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-    return load_config(None, [
-        "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
-        "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
-        "tracking.backend=none",  # MLflow costs seconds; the tracking tests turn it on
-    ])
+    return load_config(
+        None,
+        [
+            "name=tiny",
+            f"glossary.path={glossary}",
+            "generate.language=fr",
+            f"model.name={tiny_model_dir}",
+            "train.epochs=1",
+            "train.batch_size=4",
+            "eval.max_new_tokens=8",
+            "eval.embedding_model=none",
+            "tracking.backend=none",  # MLflow costs seconds; the tracking tests turn it on
+        ],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +88,19 @@ def mlflow_uri(tmp_path_factory) -> str:
 
 
 # Headless Chromium for the report tests (Debian's `chromium`; the tests skip, saying so, without it).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 
 @dataclass
@@ -136,12 +155,21 @@ def trained_run(tiny_model_dir, tmp_path_factory) -> Path:
     terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
     glossary = root / "glossary.json"
     glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-    config = load_config(None, [
-        "name=tiny", f"glossary.path={glossary}", "generate.language=fr", f"model.name={tiny_model_dir}",
-        "generate.system_prompt=Tu es l'assistant de l'école de cuisine.",
-        "train.epochs=1", "train.batch_size=4", "eval.max_new_tokens=8", "eval.embedding_model=none",
-        "tracking.backend=none",
-    ])
+    config = load_config(
+        None,
+        [
+            "name=tiny",
+            f"glossary.path={glossary}",
+            "generate.language=fr",
+            f"model.name={tiny_model_dir}",
+            "generate.system_prompt=Tu es l'assistant de l'école de cuisine.",
+            "train.epochs=1",
+            "train.batch_size=4",
+            "eval.max_new_tokens=8",
+            "eval.embedding_model=none",
+            "tracking.backend=none",
+        ],
+    )
     run_pipeline(config, root / "run")
     return root / "run"
 

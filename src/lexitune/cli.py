@@ -1,7 +1,7 @@
 """The `lexitune` command: parses arguments and dispatches to the pipeline's stages.
 
-    lexitune run examples/culinary-fr/lexitune.yaml --out runs/culinary
-    lexitune --help
+lexitune run examples/culinary-fr/lexitune.yaml --out runs/culinary
+lexitune --help
 """
 
 from __future__ import annotations
@@ -76,8 +76,17 @@ def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: Res
         answer_before(model, tokenizer, cfg, run_dir, test_set)
         probes_before(model, tokenizer, cfg, run_dir, terms)
         curve = make_curve(cfg, run_dir, tokenizer, terms, test_set, tracker=tracker, resume=resume)
-        _, result = train_stage(cfg, run_dir, model, tokenizer, train_set, resume=resume, console=console,
-                                callbacks=[tracker.log_step], curve=curve)
+        _, result = train_stage(
+            cfg,
+            run_dir,
+            model,
+            tokenizer,
+            train_set,
+            resume=resume,
+            console=console,
+            callbacks=[tracker.log_step],
+            curve=curve,
+        )
         tracker.log_run_folder(run_dir)
     console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:.0f} tokens/s)")
 
@@ -125,9 +134,13 @@ def chat(
 @app.command()
 def sweep(
     config: ConfigArg,
-    trials: Annotated[int | None, typer.Option("--trials", help="finished trials wanted in the study (default: the grid's size)")] = None,
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="finished trials wanted in the study (default: the grid's size)")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="sweep folder (default: runs/<name>-sweep)")] = None,
-    storage: Annotated[str | None, typer.Option("--storage", help="Optuna storage URL (default: sqlite:///<sweep folder>/study.db)")] = None,
+    storage: Annotated[
+        str | None, typer.Option("--storage", help="Optuna storage URL (default: sqlite:///<sweep folder>/study.db)")
+    ] = None,
     study: Annotated[str | None, typer.Option("--study", help="study name (default: the config's name)")] = None,
     set: SetOpt = None,
 ) -> None:
@@ -135,14 +148,22 @@ def sweep(
     from lexitune.sweep import run_sweep
 
     cfg = _config(config, set)
-    run_sweep(cfg, trials=trials, out=out or Path("runs") / f"{cfg.name}-sweep", storage=storage, study_name=study,
-              console=console)
+    run_sweep(
+        cfg,
+        trials=trials,
+        out=out or Path("runs") / f"{cfg.name}-sweep",
+        storage=storage,
+        study_name=study,
+        console=console,
+    )
 
 
 @app.command()
 def report(
     paths: Annotated[list[Path], typer.Argument(help="run folders, or a sweep folder (its trials)")],
-    out: Annotated[Path | None, typer.Option("--out", help="comparison page (default: <sweep>/compare.html or ./compare.html)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="comparison page (default: <sweep>/compare.html or ./compare.html)")
+    ] = None,
 ) -> None:
     """Write HTML reports: one run's report.html, or a comparison page across runs or trials."""
     from lexitune.report import write_comparison, write_run_report
@@ -184,8 +205,9 @@ def serve(
         if not key:
             raise LexituneError(f"--api-key-env {api_key_env}: that environment variable is empty or not set")
     registry = AdapterRegistry.from_runs(pairs)
-    console.print(f"serving {', '.join(registry.names)} on http://{host}:{port}/v1"
-                  + (" (API key required)" if key else ""))
+    console.print(
+        f"serving {', '.join(registry.names)} on http://{host}:{port}/v1" + (" (API key required)" if key else "")
+    )
     uvicorn.run(create_app(registry, api_key=key), host=host, port=port, log_level="warning")
 
 
@@ -216,7 +238,9 @@ def push(
     what: Annotated[str, typer.Option("--what", help="adapter | merged | gguf")] = "adapter",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only write the folder that would be uploaded")] = False,
     include_data: Annotated[bool, typer.Option("--include-data", help="also publish the glossary")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="where to write the folder (default: a temporary one)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="where to write the folder (default: a temporary one)")
+    ] = None,
     quant: Annotated[str, typer.Option(help="--what gguf: f16 | q8_0 | q4_0")] = "q8_0",
     endpoint: Annotated[str | None, typer.Option(help="Hub address (default: HF_ENDPOINT or huggingface.co)")] = None,
 ) -> None:
@@ -238,8 +262,16 @@ def push(
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = out or Path(tmp) / "repo"
-        url = push_run(run_path, repo, what, private=private, include_data=include_data, folder=folder,
-                       endpoint=endpoint, quant=quant)
+        url = push_run(
+            run_path,
+            repo,
+            what,
+            private=private,
+            include_data=include_data,
+            folder=folder,
+            endpoint=endpoint,
+            quant=quant,
+        )
     console.print(f"pushed: {url}")
 
 

@@ -25,7 +25,9 @@ class _Section(BaseModel):
 class EndpointConfig(_Section):
     """An OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp server, LM Studio, OpenAI...)."""
 
-    base_url: str = Field("http://localhost:11434/v1", description="the API root, ending in /v1 (default: Ollama on this machine)")
+    base_url: str = Field(
+        "http://localhost:11434/v1", description="the API root, ending in /v1 (default: Ollama on this machine)"
+    )
     model: str | None = Field(None, description="model name as the server knows it, e.g. gemma3:27b or gpt-4o-mini")
     api_key_env: str | None = Field(
         None, description="NAME of the environment variable holding the API key (the key itself is never saved)"
@@ -34,11 +36,15 @@ class EndpointConfig(_Section):
     concurrency: int = Field(4, ge=1, description="requests in flight at once")
     timeout: float = Field(120.0, gt=0, description="seconds to wait for one reply before retrying")
     max_retries: int = Field(5, ge=0, description="retries of a request on timeouts, 429, 5xx and dropped connections")
-    backoff: float = Field(1.0, ge=0, description="first retry wait in seconds, doubled each retry, with jitter (Retry-After wins)")
+    backoff: float = Field(
+        1.0, ge=0, description="first retry wait in seconds, doubled each retry, with jitter (Retry-After wins)"
+    )
     structured: Literal["auto", "json_schema", "json_object", "text"] = Field(
         "auto", description="how JSON is asked for: auto tries json_schema, then json_object, then plain text"
     )
-    cache_dir: Path | None = Field(None, description="replies cached here, keyed by request (default: <lexitune cache>/llm)")
+    cache_dir: Path | None = Field(
+        None, description="replies cached here, keyed by request (default: <lexitune cache>/llm)"
+    )
 
     @field_validator("api_key_env")
     @classmethod
@@ -61,7 +67,8 @@ class GlossaryConfig(_Section):
     term_column: str | None = Field(None, description="CSV/TSV column of the term (default: first)")
     definition_column: str | None = Field(None, description="CSV/TSV column of the definition (default: second)")
     duplicates: Literal["error", "first", "senses"] = Field(
-        "error", description="a term given twice with different definitions: fail, keep the first, or keep both as senses"
+        "error",
+        description="a term given twice with different definitions: fail, keep the first, or keep both as senses",
     )
     tolerant: bool = Field(False, description="XML: recover what can be read from a file that is not well-formed")
     language: str | None = Field(None, description="glossary language (fr/en); default: generate.language")
@@ -82,20 +89,34 @@ class GenerateConfig(EndpointConfig):
     conversations: Path | None = Field(None, description="your own train conversations (JSONL, messages format)")
     test_conversations: Path | None = Field(None, description="your own held-out conversations (JSONL)")
     # backend: openai (the endpoint fields above come from EndpointConfig)
-    temperature: float = Field(0.8, ge=0, le=2, description="LLM sampling temperature: some variety between conversations")
+    temperature: float = Field(
+        0.8, ge=0, le=2, description="LLM sampling temperature: some variety between conversations"
+    )
     conversations_per_term: int = Field(8, ge=2, description="LLM: conversations asked for per term (train + test)")
-    test_share: float = Field(0.25, ge=0, lt=1, description="LLM: share of a term's conversations held out for test (course: 1 in 4)")
-    min_conversations: int = Field(2, ge=1, description="LLM: a term with fewer valid conversations after its attempts is a failure")
-    term_attempts: int = Field(3, ge=1, description="LLM: requests per term at most, while it has too few valid conversations")
-    duplicate_threshold: float = Field(90, ge=0, le=100, description="LLM: questions this similar (rapidfuzz 0-100) count as duplicates")
+    test_share: float = Field(
+        0.25, ge=0, lt=1, description="LLM: share of a term's conversations held out for test (course: 1 in 4)"
+    )
+    min_conversations: int = Field(
+        2, ge=1, description="LLM: a term with fewer valid conversations after its attempts is a failure"
+    )
+    term_attempts: int = Field(
+        3, ge=1, description="LLM: requests per term at most, while it has too few valid conversations"
+    )
+    duplicate_threshold: float = Field(
+        90, ge=0, le=100, description="LLM: questions this similar (rapidfuzz 0-100) count as duplicates"
+    )
     extra_instructions: str | None = Field(None, description="LLM: added to the prompt, e.g. the tone or the audience")
     negatives: float = Field(
-        0.0, ge=0, description="negative conversations (invented acronyms answered 'I don't know') per glossary training conversation"
+        0.0,
+        ge=0,
+        description="negative conversations (invented acronyms answered 'I don't know') per glossary training conversation",
     )
 
 
 class ModelConfig(_Section):
-    name: str = Field("default", description="'default' (shipped SmolLM2-135M-Instruct), a Hugging Face id or a local path")
+    name: str = Field(
+        "default", description="'default' (shipped SmolLM2-135M-Instruct), a Hugging Face id or a local path"
+    )
     revision: str | None = Field(None, description="Hugging Face revision")
 
 
@@ -117,41 +138,56 @@ class TrainConfig(_Section):
     warmup_ratio: float = Field(0.1, ge=0, le=1, description="share of steps with linear warmup")
     scheduler: Literal["cosine", "linear", "constant"] = Field("cosine", description="learning-rate decay after warmup")
     max_length: int = Field(256, ge=8, description="longer conversations are truncated (tokens)")
-    precision: Literal["auto", "bf16", "fp32"] = Field("auto", description="auto: bf16 autocast only where this CPU/GPU runs it faster")
+    precision: Literal["auto", "bf16", "fp32"] = Field(
+        "auto", description="auto: bf16 autocast only where this CPU/GPU runs it faster"
+    )
     threads: int | None = Field(None, description="CPU threads (default: all cores)")
     save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
     max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
     early_stopping_patience: int = Field(
-        0, ge=0, description="stop once the learning curve's recall has not improved for K evaluations, keeping the best weights (0: off; needs eval.curve_every)"
+        0,
+        ge=0,
+        description="stop once the learning curve's recall has not improved for K evaluations, keeping the best weights (0: off; needs eval.curve_every)",
     )
     share_prefix: bool = Field(True, description="compute the prefix all conversations of a batch share once per batch")
     replay_ratio: float = Field(
         0.0, ge=0, description="general prompts answered by the base model itself, per glossary training conversation"
     )
     replay_max_new_tokens: int = Field(64, ge=1, description="length limit of the base model's replay answers (tokens)")
-    select: bool = Field(False, description="keep the checkpoint with the best held-out score (recall, retention, abstention)")
+    select: bool = Field(
+        False, description="keep the checkpoint with the best held-out score (recall, retention, abstention)"
+    )
     select_every: int | None = Field(None, ge=1, description="score every N steps (default: 4 times per run)")
-    select_patience: int | None = Field(None, ge=1, description="stop after N scores without improvement (default: never)")
+    select_patience: int | None = Field(
+        None, ge=1, description="stop after N scores without improvement (default: never)"
+    )
 
 
 class EvalConfig(_Section):
     before: bool = Field(True, description="also answer with the untuned base model")
     batch_size: int = Field(16, ge=1, description="questions answered at once")
     max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
-    embedding_model: str = Field("default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'")
+    embedding_model: str = Field(
+        "default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'"
+    )
     limit: int | None = Field(None, description="answer only the first N held-out questions")
     judge: JudgeConfig | None = Field(None, description="an OpenAI-compatible LLM judge (null: no judge)")
-    curve_every: int = Field(0, ge=0, description="learning curve: answer a sample of held-out questions every N optimiser steps (0: off)")
+    curve_every: int = Field(
+        0, ge=0, description="learning curve: answer a sample of held-out questions every N optimiser steps (0: off)"
+    )
     curve_sample: int = Field(12, ge=1, description="learning curve: held-out questions in the fixed sample")
     probes: bool = Field(True, description="measure retention (general probe) and abstention (invented acronyms)")
     probe_limit: int | None = Field(None, ge=1, description="ask only the first N general probe questions")
-    unknown_terms: int = Field(10, ge=0, le=64, description="invented acronyms asked (each in every held-out style) for abstention")
+    unknown_terms: int = Field(
+        10, ge=0, le=64, description="invented acronyms asked (each in every held-out style) for abstention"
+    )
 
 
 class TrackingConfig(_Section):
     backend: Literal["mlflow", "none"] = Field("mlflow", description="where runs are logged; none turns tracking off")
     uri: str | None = Field(
-        None, description="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite in mlruns/ beside the run folder)"
+        None,
+        description="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite in mlruns/ beside the run folder)",
     )
     experiment: str | None = Field(None, description="MLflow experiment (default: the run name)")
 
@@ -166,11 +202,19 @@ class SweepParam(_Section):
 
 
 class SweepConfig(_Section):
-    space: dict[str, SweepParam] = Field(default_factory=dict, description="search space keyed by dotted setting, e.g. train.learning_rate")
-    grid: dict[str, list[Any]] = Field(default_factory=dict, description="plain grid keyed by dotted setting (every combination is tried)")
-    pruner: Literal["median", "none"] = Field("median", description="stop unpromising trials early from the learning curve")
+    space: dict[str, SweepParam] = Field(
+        default_factory=dict, description="search space keyed by dotted setting, e.g. train.learning_rate"
+    )
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="plain grid keyed by dotted setting (every combination is tried)"
+    )
+    pruner: Literal["median", "none"] = Field(
+        "median", description="stop unpromising trials early from the learning curve"
+    )
     sampler_seed: int = Field(0, description="seed of the sampler")
-    heartbeat_seconds: int = Field(60, ge=1, description="a running trial's heartbeat; a trial silent for 3 beats is failed and retried")
+    heartbeat_seconds: int = Field(
+        60, ge=1, description="a running trial's heartbeat; a trial silent for 3 beats is failed and retried"
+    )
 
 
 class ShareConfig(_Section):
@@ -194,6 +238,7 @@ class Config(_Section):
     def _tracking_shorthand(cls, value: Any) -> Any:
         """`tracking: none` (or `tracking: mlflow`) is short for `tracking: {backend: ...}`."""
         return {"backend": value} if isinstance(value, str) else value
+
     share: ShareConfig = Field(default_factory=ShareConfig)
 
 
@@ -223,8 +268,13 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
-    for section, field in [("glossary", "path"), ("generate", "conversations"), ("generate", "test_conversations"),
-                           ("generate", "cache_dir"), ("eval.judge", "cache_dir")]:
+    for section, field in [
+        ("glossary", "path"),
+        ("generate", "conversations"),
+        ("generate", "test_conversations"),
+        ("generate", "cache_dir"),
+        ("eval.judge", "cache_dir"),
+    ]:
         obj = config
         for part in section.split("."):
             obj = getattr(obj, part) if obj is not None else None
@@ -271,4 +321,6 @@ def load_config(path: Path | str | None, overrides: list[str] | None = None) -> 
 
 
 def save_config(config: Config, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )

@@ -52,7 +52,9 @@ def start_run(config: Config, root: Path, resume: bool) -> RunDir:
     return run
 
 
-def prepare_data(config: Config, run: RunDir, console: Console) -> tuple[list[Term], list[Conversation], list[Conversation]]:
+def prepare_data(
+    config: Config, run: RunDir, console: Console
+) -> tuple[list[Term], list[Conversation], list[Conversation]]:
     """Load the glossary and write data/train.jsonl and data/test.jsonl (kept as is when resuming)."""
     terms = load_from_config(config.glossary) if config.glossary.path else []
     if run.train_data.exists() and run.test_data.exists():
@@ -86,14 +88,29 @@ def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[
     if run.before_cache.exists():
         return read_json(run.before_cache)
     questions = _questions(config, test_set)
-    answers = answer_questions(model, tokenizer, [c.prompt_messages() for c in questions],
-                               batch_size=config.eval.batch_size, max_new_tokens=config.eval.max_new_tokens)
+    answers = answer_questions(
+        model,
+        tokenizer,
+        [c.prompt_messages() for c in questions],
+        batch_size=config.eval.batch_size,
+        max_new_tokens=config.eval.max_new_tokens,
+    )
     write_json(run.before_cache, answers)
     return answers
 
 
-def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[Conversation], *,
-                resume: bool, console: Console, callbacks=None, curve=None) -> tuple[object, TrainResult]:
+def train_stage(
+    config: Config,
+    run: RunDir,
+    model,
+    tokenizer,
+    train_set: list[Conversation],
+    *,
+    resume: bool,
+    console: Console,
+    callbacks=None,
+    curve=None,
+) -> tuple[object, TrainResult]:
     """Train; with a learning `curve`, measure recall while training and keep the best weights."""
     terms = load_terms(run)
     # Replay answers come from the base model, so they are written before the adapter exists.
@@ -107,16 +124,29 @@ def train_stage(config: Config, run: RunDir, model, tokenizer, train_set: list[C
     examples = tokenize_all(tokenizer, train_set, config.train.max_length)
     selector = None
     if config.train.select:
-        total = config.train.max_steps or max(1, math.ceil(_steps_per_epoch(len(examples), config.train) * config.train.epochs))
+        total = config.train.max_steps or max(
+            1, math.ceil(_steps_per_epoch(len(examples), config.train) * config.train.epochs)
+        )
         selector = Selector(model, tokenizer, config, terms, train_set, total)
         callbacks = [*(callbacks or []), selector]
-    result = train(model, examples, config.train, run.root, pad_id=tokenizer.pad_token_id, seed=config.seed,
-                   resume=resume, callbacks=callbacks, console=console)
+    result = train(
+        model,
+        examples,
+        config.train,
+        run.root,
+        pad_id=tokenizer.pad_token_id,
+        seed=config.seed,
+        resume=resume,
+        callbacks=callbacks,
+        console=console,
+    )
     info = asdict(result)
     if curve is not None:
         info["curve"] = curve.finish()
         if info["curve"]["restored_best"]:
-            console.print(f"kept the best weights: step {info['curve']['best_step']}, curve recall {info['curve']['best_exact_recall']:.2f}")
+            console.print(
+                f"kept the best weights: step {info['curve']['best_step']}, curve recall {info['curve']['best_exact_recall']:.2f}"
+            )
     if selector is not None:
         write_json(run.root / "selection.json", selector.restore_best())
     if current_world().is_main:  # under `accelerate launch` every process trained the same weights
@@ -151,13 +181,27 @@ def load_trained(run: RunDir, config: Config | None = None):
     return model.eval(), tokenizer, config
 
 
-def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Term], test_set: list[Conversation],
-                   before: list[str] | None, train_result: dict | None, console: Console) -> dict:
+def evaluate_stage(
+    config: Config,
+    run: RunDir,
+    model,
+    tokenizer,
+    terms: list[Term],
+    test_set: list[Conversation],
+    before: list[str] | None,
+    train_result: dict | None,
+    console: Console,
+) -> dict:
     """Answer the held-out questions with the tuned model; write answers.jsonl and metrics.json."""
     questions = _questions(config, test_set)
     started = time.perf_counter()
-    after = answer_questions(model, tokenizer, [c.prompt_messages() for c in questions],
-                             batch_size=config.eval.batch_size, max_new_tokens=config.eval.max_new_tokens)
+    after = answer_questions(
+        model,
+        tokenizer,
+        [c.prompt_messages() for c in questions],
+        batch_size=config.eval.batch_size,
+        max_new_tokens=config.eval.max_new_tokens,
+    )
     seconds = time.perf_counter() - started
     by_term = {t.term: t for t in terms}
     expected = [expected_definition(c, by_term) for c in questions]
@@ -168,8 +212,10 @@ def evaluate_stage(config: Config, run: RunDir, model, tokenizer, terms: list[Te
     if config.eval.judge is not None:
         from lexitune.evaluate.judge import judge_sides
 
-        info = [{"term": c.term, "style": c.style, "question": c.question, "expected": expected[i]}
-                for i, c in enumerate(questions)]
+        info = [
+            {"term": c.term, "style": c.style, "question": c.question, "expected": expected[i]}
+            for i, c in enumerate(questions)
+        ]
         sides = {"before": (before, before_rows)} if before_rows is not None else {}
         judge_agreement = judge_sides(config.eval.judge, info, {**sides, "after": (after, after_rows)}, console)
     rows = []
@@ -222,17 +268,24 @@ def print_summary(metrics: dict, console: Console) -> None:
     console.print(table)
     t = metrics.get("train")
     if t:
-        console.print(f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
-                      f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})")
+        console.print(
+            f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
+            f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})"
+        )
     for side, a in (metrics.get("judge_agreement") or {}).items():
         if isinstance(a, dict) and "agreement" in a and a["agreement"] is not None:
-            console.print(f"judge vs exact recall ({side}): agree on {a['agreement']:.0%} of {a['judged']} answers; "
-                          f"{len(a['disagreements'])} disagreements listed in metrics.json")
-    console.print(f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)")
+            console.print(
+                f"judge vs exact recall ({side}): agree on {a['agreement']:.0%} of {a['judged']} answers; "
+                f"{len(a['disagreements'])} disagreements listed in metrics.json"
+            )
+    console.print(
+        f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)"
+    )
 
 
-def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Console | None = None,
-                 on_curve=None) -> dict:
+def run_pipeline(
+    config: Config, out: Path, *, resume: bool = False, console: Console | None = None, on_curve=None
+) -> dict:
     """Everything, once: the base model is loaded a single time and shared by every stage.
 
     The run is tracked (config.tracking) and ends with report.html; `on_curve(step, recall)` is
@@ -250,9 +303,20 @@ def run_pipeline(config: Config, out: Path, *, resume: bool = False, console: Co
         before = answer_before(model, tokenizer, config, run, test_set)
         probes_before(model, tokenizer, config, run, terms)
         curve = make_curve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_curve, resume=resume)
-        model, result = train_stage(config, run, model, tokenizer, train_set, resume=resume, console=console,
-                                    callbacks=[tracker.log_step], curve=curve)
-        metrics = evaluate_stage(config, run, model, tokenizer, terms, test_set, before, read_json(run.train_result), console)
+        model, result = train_stage(
+            config,
+            run,
+            model,
+            tokenizer,
+            train_set,
+            resume=resume,
+            console=console,
+            callbacks=[tracker.log_step],
+            curve=curve,
+        )
+        metrics = evaluate_stage(
+            config, run, model, tokenizer, terms, test_set, before, read_json(run.train_result), console
+        )
         write_run_report(run)
         tracker.log_run_folder(run)
     console.print(f"run folder: {run.root}  (report: {run.report})")

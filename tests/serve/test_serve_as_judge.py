@@ -14,10 +14,22 @@ from lexitune.evaluate.scoring import score
 
 def test_lexitune_serve_answers_the_judge(live, tmp_path, monkeypatch):
     monkeypatch.setenv("LEXITUNE_TEST_KEY", "sk-test-key")
-    cfg = JudgeConfig(base_url=f"{live.url}/v1", model="culinary",
-                      api_key_env="LEXITUNE_TEST_KEY", cache_dir=tmp_path / "cache", max_retries=1, backoff=0.01)
-    questions = [{"term": "TEC", "style": "fr.q12", "question": "TEC, qu’est-ce que c’est ?",
-                  "expected": "Techniques Élémentaires et Culinaires"}]
+    cfg = JudgeConfig(
+        base_url=f"{live.url}/v1",
+        model="culinary",
+        api_key_env="LEXITUNE_TEST_KEY",
+        cache_dir=tmp_path / "cache",
+        max_retries=1,
+        backoff=0.01,
+    )
+    questions = [
+        {
+            "term": "TEC",
+            "style": "fr.q12",
+            "question": "TEC, qu’est-ce que c’est ?",
+            "expected": "Techniques Élémentaires et Culinaires",
+        }
+    ]
     answers = ["TEC signifie Techniques Élémentaires et Culinaires."]
     rows = score(answers, [q["expected"] for q in questions], scorer=None)
     out = judge_sides(cfg, questions, {"after": (answers, rows)}, Console(stderr=True))

@@ -52,11 +52,27 @@ def test_the_train_command_runs_under_accelerate_launch(tiny_model_dir, tmp_path
         "eval: {max_new_tokens: 4, embedding_model: none, probe_limit: 2, unknown_terms: 1}\n"
         "tracking: {backend: none}\n"
     )
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ]
     out = tmp_path / "run"
-    result = subprocess.run([*launch, "-m", "lexitune.cli", "train", str(tmp_path / "c.yaml"), "--out", str(out)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*launch, "-m", "lexitune.cli", "train", str(tmp_path / "c.yaml"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (out / "adapter" / "adapter_model.safetensors").exists()
     assert json.loads((out / "train.json").read_text())["steps"] == 2

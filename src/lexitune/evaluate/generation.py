@@ -33,7 +33,10 @@ def answer_questions(
             enc = tokenizer([texts[i] for i in ids], return_tensors="pt", padding=True, add_special_tokens=False)
             enc = {k: v.to(model.device) for k, v in enc.items()}
             out = model.generate(
-                **enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                **enc,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=_stop_ids(model, tokenizer),
             )
             new = out[:, enc["input_ids"].shape[1] :]

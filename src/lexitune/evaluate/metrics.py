@@ -1,6 +1,6 @@
 """Answer-level metrics: exact recall (normalised containment), fuzzy recall, embedding similarity.
 
-    python -c "from lexitune.evaluate.metrics import contains_definition as c; print(c('TEC signifie « Techniques élémentaires et culinaires ».', 'Techniques Élémentaires et Culinaires'))"
+python -c "from lexitune.evaluate.metrics import contains_definition as c; print(c('TEC signifie « Techniques élémentaires et culinaires ».', 'Techniques Élémentaires et Culinaires'))"
 """
 
 from __future__ import annotations

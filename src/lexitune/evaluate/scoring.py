@@ -1,6 +1,6 @@
 """Score a set of answers against the held-out conversations, per answer and in summary.
 
-    python -c "from lexitune.evaluate.scoring import score, summarize"
+python -c "from lexitune.evaluate.scoring import score, summarize"
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The conversation dataset contract: JSONL, one conversation a line (see DESIGN.md).
 
-    python -c "from lexitune.generate.dataset import read_conversations; print(read_conversations('runs/x/data/test.jsonl')[0])"
+python -c "from lexitune.generate.dataset import read_conversations; print(read_conversations('runs/x/data/test.jsonl')[0])"
 """
 
 from __future__ import annotations

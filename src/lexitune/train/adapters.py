@@ -1,6 +1,6 @@
 """Wrap a base model for the chosen training method: LoRA (default), DoRA, or full fine-tuning.
 
-    python -c "from lexitune.train.adapters import prepare_model"
+python -c "from lexitune.train.adapters import prepare_model"
 """
 
 from __future__ import annotations

@@ -121,8 +121,13 @@ def train(
     model.train()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.dtype == torch.bfloat16)
     progress = Progress(
-        TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-        TimeRemainingColumn(), console=console, disable=not console.is_terminal,
+        TextColumn("[bold]train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
     )
     task = progress.add_task("train", total=total_steps, completed=step, info="")
     started = time.perf_counter() - state["seconds"]
@@ -151,15 +156,25 @@ def train(
                 step += 1
                 elapsed = time.perf_counter() - started
                 state.update(seconds=elapsed, loss=loss_value)
-                row = {"step": step, "epoch": step / per_epoch, "loss": loss_value,
-                       "lr": scheduler.get_last_lr()[0], "tokens": state["tokens"],
-                       "tokens_per_second": state["tokens"] / elapsed, "seconds": elapsed}
+                row = {
+                    "step": step,
+                    "epoch": step / per_epoch,
+                    "loss": loss_value,
+                    "lr": scheduler.get_last_lr()[0],
+                    "tokens": state["tokens"],
+                    "tokens_per_second": state["tokens"] / elapsed,
+                    "seconds": elapsed,
+                }
                 if world.is_main:
                     log.write(json.dumps(row) + "\n")
                     log.flush()
-                progress.update(task, completed=step, info=f"loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s")
+                progress.update(
+                    task, completed=step, info=f"loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
+                )
                 if not console.is_terminal and (step % max(1, total_steps // 10) == 0 or step == total_steps):
-                    console.print(f"step {step}/{total_steps}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s")
+                    console.print(
+                        f"step {step}/{total_steps}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
+                    )
                 for callback in callbacks or []:
                     stop = bool(callback(row)) or stop
                 if world.size > 1:  # every process must stop at the same step, or the collectives hang
@@ -173,10 +188,15 @@ def train(
     model.eval()
     seconds = time.perf_counter() - started
     return TrainResult(
-        seconds=round(seconds, 2), steps=step, tokens=state["tokens"],
-        tokens_per_second=round(state["tokens"] / seconds, 1), final_loss=round(state["loss"], 4),
-        precision=precision.name, precision_reason=precision.reason,
-        trainable_parameters=sum(p.numel() for p in params), resumed_from_step=resumed_from,
+        seconds=round(seconds, 2),
+        steps=step,
+        tokens=state["tokens"],
+        tokens_per_second=round(state["tokens"] / seconds, 1),
+        final_loss=round(state["loss"], 4),
+        precision=precision.name,
+        precision_reason=precision.reason,
+        trainable_parameters=sum(p.numel() for p in params),
+        resumed_from_step=resumed_from,
     )
 
 
