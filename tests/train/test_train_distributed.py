@@ -9,6 +9,21 @@ import torch
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# Two CPU processes (gloo), no mixed precision or compilation: the same numbers as one process.
+LAUNCH = [
+    sys.executable,
+    "-m",
+    "accelerate.commands.launch",
+    "--cpu",
+    "--num_processes",
+    "2",
+    "--num_machines",
+    "1",
+    "--mixed_precision",
+    "no",
+    "--dynamo_backend",
+    "no",
+]
 
 
 def test_two_processes_match_one(tiny_model_dir, tmp_path):
@@ -18,21 +33,7 @@ def test_two_processes_match_one(tiny_model_dir, tmp_path):
     args = [str(tiny_model_dir), str(glossary)]
     single, double = tmp_path / "one" / "w.pt", tmp_path / "two" / "w.pt"
     subprocess.run([sys.executable, str(WORKER), *args, str(single)], check=True, timeout=300)
-    launch = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--cpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-    ]
-    subprocess.run([*launch, str(WORKER), *args, str(double)], check=True, timeout=300)
+    subprocess.run([*LAUNCH, str(WORKER), *args, str(double)], check=True, timeout=300)
     one, two = torch.load(single), torch.load(double)
     assert one["tokens"] == two["tokens"] > 0
     assert abs(one["loss"] - two["loss"]) < 1e-3 * abs(one["loss"])
@@ -52,23 +53,9 @@ def test_the_train_command_runs_under_accelerate_launch(tiny_model_dir, tmp_path
         "eval: {max_new_tokens: 4, embedding_model: none, probe_limit: 2, unknown_terms: 1}\n"
         "tracking: {backend: none}\n"
     )
-    launch = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--cpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-    ]
     out = tmp_path / "run"
     result = subprocess.run(
-        [*launch, "-m", "lexitune.cli", "train", str(tmp_path / "c.yaml"), "--out", str(out)],
+        [*LAUNCH, "-m", "lexitune.cli", "train", str(tmp_path / "c.yaml"), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
