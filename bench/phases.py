@@ -124,6 +124,7 @@ def lexitune(args: dict) -> dict:
         learning_rate=args["lr"],
         max_length=args["max_length"],
         share_prefix=args.get("share_prefix", True),
+        compile=args.get("compile", False),
         max_steps=args.get("max_steps"),
     )
     torch.manual_seed(args["seed"])

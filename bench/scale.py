@@ -2,7 +2,8 @@
 
 Cost should grow linearly with the terms (tokens/s stays flat). Where a size is too slow for the
 machine, `--max-steps` caps it and the full run's time is extrapolated from the measured tokens/s;
-the report says which rows are extrapolated, and their recall is that of the capped run.
+the report says which rows are extrapolated; a capped run has seen only some terms, so its recall is
+not reported.
 
     python bench/scale.py --terms 10 100 1000 --max-steps 0 40 40 --out bench/SCALE.md
 """
@@ -44,7 +45,7 @@ def main() -> None:
             "max_new_tokens": 48,
             "terms": terms,
             "epochs": epochs,
-            "eval_limit": a.eval_limit,
+            "eval_limit": a.eval_limit if not cap else 1,  # a capped run saw few terms: its recall means nothing
             "generation": 0,
             "max_steps": cap or None,
         }
@@ -55,8 +56,8 @@ def main() -> None:
         lines.append(
             f"| {terms} | {terms * 8} | {epochs:g} | {out['steps']}/{full_steps} | {out['tokens']} | "
             f"{out['seconds']:.1f} | {out['tokens_per_second']:.0f} | "
-            f"{full:.0f}{' (extrapolated)' if capped else ''} | {out['recall']:.3f}"
-            f"{' (capped run)' if capped else ''} |"
+            f"{full:.0f}{' (extrapolated)' if capped else ''} | "
+            f"{'not measured (capped run)' if capped else format(out['recall'], '.3f')} |"
         )
     text = "\n".join(lines) + "\n"
     print(text)

@@ -63,7 +63,9 @@ def mfu(lex: dict, trl: dict, peak_gflops: float) -> dict:
     }
 
 
-def report(cfg: dict, peak: dict, lex: dict, ablation: dict | None, trl: dict, command: str) -> str:
+def report(
+    cfg: dict, peak: dict, lex: dict, ablation: dict | None, compiled: dict | None, trl: dict, command: str
+) -> str:
     peak_gflops = peak["fp32_gflops"] if lex["precision"] == "fp32" else peak["bf16_gflops"]
     m = mfu(lex, trl, peak_gflops)
     speedup = lex["tokens_per_second"] / trl["tokens_per_second"]
@@ -71,8 +73,8 @@ def report(cfg: dict, peak: dict, lex: dict, ablation: dict | None, trl: dict, c
         f"Command: `{command}`",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads "
-        f"{peak['threads']}, Python {platform.python_version()}; shared with other jobs while it ran "
-        f"(load average at start {cfg['load_start']}, at end {os.getloadavg()[0]:.2f}).",
+        f"{peak['threads']}, Python {platform.python_version()}; 1-minute load average before the start "
+        f"{cfg['load_start']} (near 0: nothing else was running).",
         f"Work: {cfg['terms']} invented terms, {cfg['terms'] * 8} training conversations, {lex['tokens']}"
         f" counted tokens ({cfg['epochs']} epochs x {lex['tokens'] / cfg['epochs']:.0f}), batch {cfg['batch_size']}, "
         f"lr {cfg['lr']}, max length {cfg['max_length']}, LoRA r=16 alpha=32 all linear, dropout 0, "
@@ -88,6 +90,12 @@ def report(cfg: dict, peak: dict, lex: dict, ablation: dict | None, trl: dict, c
             f"| lexitune, no prefix sharing (ablation, {ablation['steps']} steps) | {ablation['precision']} | "
             f"{ablation['steps']} | {ablation['seconds']:.1f} | {ablation['tokens_per_second']:.0f} | "
             f"{ablation['peak_rss_mb']:.0f} | (not evaluated) |"
+        )
+    if compiled:
+        lines.append(
+            f"| lexitune + `train.compile` (MLP and norms, compile time included) | {compiled['precision']} | "
+            f"{compiled['steps']} | {compiled['seconds']:.1f} | {compiled['tokens_per_second']:.0f} | "
+            f"{compiled['peak_rss_mb']:.0f} | {compiled['recall']:.3f} |"
         )
     lines += [
         f"| TRL SFTTrainer | {trl['precision']} | {trl['steps']} | {trl['seconds']:.1f} | "
@@ -146,6 +154,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float)
     parser.add_argument("--generation", type=int, help="questions for the generation bench (0: skip)")
     parser.add_argument("--no-ablation", action="store_true", help="skip lexitune without prefix sharing")
+    parser.add_argument("--compile", action="store_true", help="also run lexitune with train.compile")
     parser.add_argument("--out", type=Path, help="write the markdown report here")
     a = parser.parse_args()
     cfg = {
@@ -174,9 +183,13 @@ def main() -> None:
         ablation = run_phase(
             "lexitune", {**cfg, "share_prefix": False, "max_steps": one_epoch, "eval_limit": 4, "generation": 0}
         )
+    compiled = None
+    if a.compile:
+        print("lexitune with train.compile ...", file=sys.stderr)
+        compiled = run_phase("lexitune", {**cfg, "compile": True, "generation": 0})
     print("TRL ...", file=sys.stderr)
     trl = run_phase("trl", cfg)
-    text = report(cfg, peak, lex, ablation, trl, command)
+    text = report(cfg, peak, lex, ablation, compiled, trl, command)
     print(text)
     if a.out:
         a.out.write_text(text)

@@ -62,31 +62,13 @@ def generate(config: ConfigArg, out: OutOpt = None, set: SetOpt = None) -> None:
 @app.command()
 def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False) -> None:
     """Generate (if needed) and train; evaluation is left to `lexitune eval`."""
-    from lexitune.evaluate.curve import make_curve
-    from lexitune.evaluate.probes import probes_before
-    from lexitune.models import load_model, load_tokenizer
-    from lexitune.pipeline import answer_before, prepare_data, start_run, train_stage
+    from lexitune.pipeline import start_run, train_pipeline
     from lexitune.track import tracked
 
     cfg = _config(config, set)
     run_dir = start_run(cfg, _out(cfg, out), resume)
     with tracked(cfg, run_dir) as tracker:
-        terms, train_set, test_set = prepare_data(cfg, run_dir, console)
-        tokenizer, model = load_tokenizer(cfg.model.name), load_model(cfg.model.name)
-        answer_before(model, tokenizer, cfg, run_dir, test_set)
-        probes_before(model, tokenizer, cfg, run_dir, terms)
-        curve = make_curve(cfg, run_dir, tokenizer, terms, test_set, tracker=tracker, resume=resume)
-        _, result = train_stage(
-            cfg,
-            run_dir,
-            model,
-            tokenizer,
-            train_set,
-            resume=resume,
-            console=console,
-            callbacks=[tracker.log_step],
-            curve=curve,
-        )
+        result = train_pipeline(cfg, run_dir, tracker, console, resume=resume)[-1]
         tracker.log_run_folder(run_dir)
     console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:.0f} tokens/s)")
 

@@ -150,6 +150,10 @@ class TrainConfig(_Section):
         description="stop once the learning curve's recall has not improved for K evaluations, keeping the best weights (0: off; needs eval.curve_every)",
     )
     share_prefix: bool = Field(True, description="compute the prefix all conversations of a batch share once per batch")
+    compile: bool = Field(
+        False,
+        description="torch.compile the decoder's MLP and norm blocks (fuses elementwise work; pays only on long runs)",
+    )
     replay_ratio: float = Field(
         0.0, ge=0, description="general prompts answered by the base model itself, per glossary training conversation"
     )

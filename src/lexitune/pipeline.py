@@ -240,7 +240,7 @@ def evaluate_stage(
     }
     if judge_agreement is not None:
         metrics["judge_agreement"] = judge_agreement
-    add_probe_metrics(model, tokenizer, config, run, terms, [c.term for c in questions], before, after, metrics)
+    add_probe_metrics(model, tokenizer, config, run, terms, questions, before, after, metrics)
     write_json(run.metrics, metrics)
     print_summary(metrics, console)
     return metrics
@@ -283,37 +283,51 @@ def print_summary(metrics: dict, console: Console) -> None:
     )
 
 
+def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, resume: bool = False, on_curve=None):
+    """Generate, answer with the base model, train: what `lexitune run` and `lexitune train` share.
+
+    Returns (terms, test_set, tokenizer, model, before, result); the base model is loaded once."""
+    from lexitune.evaluate.curve import make_curve
+
+    terms, train_set, test_set = prepare_data(config, run, console)
+    tokenizer = load_tokenizer(config.model.name)
+    model = load_model(config.model.name)
+    before = answer_before(model, tokenizer, config, run, test_set)
+    probes_before(model, tokenizer, config, run, terms)
+    curve = make_curve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_curve, resume=resume)
+    model, result = train_stage(
+        config,
+        run,
+        model,
+        tokenizer,
+        train_set,
+        resume=resume,
+        console=console,
+        callbacks=[tracker.log_step],
+        curve=curve,
+    )
+    return terms, test_set, tokenizer, model, before, result
+
+
 def run_pipeline(
     config: Config, out: Path, *, resume: bool = False, console: Console | None = None, on_curve=None
-) -> dict:
+) -> dict | None:
     """Everything, once: the base model is loaded a single time and shared by every stage.
 
     The run is tracked (config.tracking) and ends with report.html; `on_curve(step, recall)` is
-    called at each learning-curve point (a sweep prunes trials there by raising)."""
-    from lexitune.evaluate.curve import make_curve
+    called at each learning-curve point (a sweep prunes trials there by raising). Under
+    `accelerate launch` only the main process evaluates (the others return None)."""
     from lexitune.report import write_run_report
     from lexitune.track import tracked
 
     console = console or Console(stderr=True)
     run = start_run(config, out, resume)
     with tracked(config, run) as tracker:
-        terms, train_set, test_set = prepare_data(config, run, console)
-        tokenizer = load_tokenizer(config.model.name)
-        model = load_model(config.model.name)
-        before = answer_before(model, tokenizer, config, run, test_set)
-        probes_before(model, tokenizer, config, run, terms)
-        curve = make_curve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_curve, resume=resume)
-        model, result = train_stage(
-            config,
-            run,
-            model,
-            tokenizer,
-            train_set,
-            resume=resume,
-            console=console,
-            callbacks=[tracker.log_step],
-            curve=curve,
+        terms, test_set, tokenizer, model, before, _ = train_pipeline(
+            config, run, tracker, console, resume=resume, on_curve=on_curve
         )
+        if not current_world().is_main:
+            return None
         metrics = evaluate_stage(
             config, run, model, tokenizer, terms, test_set, before, read_json(run.train_result), console
         )

@@ -75,5 +75,22 @@ def test_false_abstention_and_senses_on_glossary_answers():
         "TEC : Techniques élémentaires et culinaires",
     ]
     got = glossary_side_metrics(answers, ["AAA", "AAA", "TEC", "TEC"], terms)
-    assert got == {"false_abstention": 0.25, "senses": 0.5}
+    assert got == {"false_abstention": 0.25, "senses": 0.5, "sense_context": None}
     assert glossary_side_metrics(answers[2:], ["TEC", "TEC"], terms)["senses"] is None
+
+
+def test_sense_context_needs_the_asked_sense_and_no_other():
+    from lexitune.evaluate.probes import glossary_side_metrics
+    from lexitune.glossary.term import Term
+
+    aaa = Term(term="AAA", definition="Automobile Association", senses=["Anti-Aircraft Artillery"])
+    answers = [
+        "In the military, AAA stands for Anti-Aircraft Artillery.",  # the asked sense alone: right
+        "AAA can mean: Automobile Association; Anti-Aircraft Artillery.",  # both: did not pick
+        "AAA stands for Automobile Association.",  # the other sense: wrong
+        "AAA can mean: Automobile Association; Anti-Aircraft Artillery.",  # no context asked: counts for senses
+    ]
+    asked = ["Anti-Aircraft Artillery"] * 3 + [None]
+    got = glossary_side_metrics(answers, ["AAA"] * 4, {"AAA": aaa}, asked)
+    assert got["sense_context"] == pytest.approx(1 / 3, abs=1e-3)
+    assert got["senses"] == 1.0

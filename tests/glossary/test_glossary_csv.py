@@ -20,7 +20,7 @@ def test_first_two_columns_by_default_and_exact_lines(tmp_path):
     path = write(tmp_path / "g.csv", text)
     tec, per = load_glossary(path)
     assert (tec.term, tec.definition, tec.aliases, tec.related) == ("TEC", "Techniques", ["T", "tech"], ["PER"])
-    assert tec.extra == {"context": "kitchen", "url": "https://t.example"}
+    assert tec.extra == {"url": "https://t.example"} and tec.contexts == ["kitchen"]
     assert (per.definition, per.source) == ("Purée, Épice", f"{path}:4")
     assert tec.source == f"{path}:2"
 

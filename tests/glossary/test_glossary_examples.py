@@ -67,3 +67,15 @@ def test_course_xml_tolerant():
         "kisti",
         "Lawrence Berkeley National Laboratory",
     ]
+
+
+def test_senses_en_keeps_each_meaning_with_its_context():
+    config = yaml.safe_load((EXAMPLES / "senses-en" / "lexitune.yaml").read_text())
+    terms = load_glossary(EXAMPLES / "senses-en" / "glossary.csv", duplicates=config["glossary"]["duplicates"])
+    by_term = {t.term: t for t in terms}
+    assert len(terms) == 6 and len(by_term["AAA"].definitions) == 3
+    assert dict(by_term["ATM"].sense_contexts) == {
+        "banking": "Automated Teller Machine",
+        "aviation": "Air Traffic Management",
+    }
+    assert by_term["SLA"].sense_contexts == []

@@ -44,7 +44,7 @@ def test_other_key_spellings_and_optional_fields(tmp_path):
     a1, a2, a3 = load_glossary(write(tmp_path / "g.json", text))
     assert (a1.term, a1.definition) == ("A1", "First")
     assert (a2.term, a2.aliases, a2.related, a2.extra) == ("A2", ["two", "deux"], ["A1"], {"url": "https://a2.example"})
-    assert (a3.definitions, a3.aliases, a3.extra) == (["Third", "Also third"], ["trois"], {"context": "ops"})
+    assert (a3.definitions, a3.aliases, a3.contexts) == (["Third", "Also third"], ["trois"], ["ops"])
 
 
 def test_mapping_form_with_lines(tmp_path):

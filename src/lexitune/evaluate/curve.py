@@ -16,8 +16,6 @@ import random
 import time
 from collections.abc import Callable
 
-import torch
-
 from lexitune.config import Config
 from lexitune.errors import LexituneError
 from lexitune.evaluate.generation import answer_questions
@@ -25,6 +23,7 @@ from lexitune.evaluate.scoring import expected_definition, score, summarize
 from lexitune.generate.dataset import Conversation
 from lexitune.glossary.term import Term
 from lexitune.rundir import RunDir
+from lexitune.train.best import BestWeights
 
 PointHook = Callable[[int, float], None]  # (step, exact_recall); may raise to abort (a sweep's pruning)
 
@@ -58,17 +57,14 @@ class LearningCurve:
         if not resume and self.path.exists():
             self.path.unlink()
         self.model = None
-        self.best: float = -1.0
-        self.best_step = 0
-        self.best_weights: dict[str, torch.Tensor] | None = None
-        self.since_best = 0
+        self.best = BestWeights(patience=self.patience, keep=bool(self.patience))
         self.last_step = 0
         self.last_row: dict | None = None
         self.points: list[dict] = []
 
     def bind(self, model) -> None:
         """The model being trained (made inside the training stage, after LoRA is attached)."""
-        self.model = model
+        self.model = self.best.model = model
 
     def __call__(self, row: dict) -> bool:
         self.last_row = row
@@ -97,13 +93,8 @@ class LearningCurve:
         }
         self.last_step = step
         recall = summary["exact_recall"] or 0.0
-        if recall > self.best:
-            self.best, self.best_step, self.since_best = recall, step, 0
-            if self.patience:
-                self.best_weights = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
-        else:
-            self.since_best += 1
-        point["best_exact_recall"] = self.best
+        self.best.offer(recall, step)
+        point["best_exact_recall"] = self.best.score
         self.points.append(point)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(point) + "\n")
@@ -113,24 +104,17 @@ class LearningCurve:
             )
         if self.on_point is not None:
             self.on_point(step, recall)
-        return bool(self.patience) and self.since_best >= self.patience
+        return self.best.exhausted
 
     def finish(self) -> dict:
         """After training: a last point at the final step, then the best weights put back."""
         if self.every and self.last_row is not None and self.last_row["step"] != self.last_step:
             self.measure(self.last_row)
-        restored = False
-        if self.patience and self.best_weights is not None and self.best_step != self.last_step:
-            with torch.no_grad():
-                for name, param in self.model.named_parameters():
-                    if name in self.best_weights:
-                        param.copy_(self.best_weights[name])
-            restored = True
         return {
-            "best_exact_recall": self.best if self.points else None,
-            "best_step": self.best_step,
+            "best_exact_recall": self.best.score if self.points else None,
+            "best_step": self.best.step,
             "points": len(self.points),
-            "restored_best": restored,
+            "restored_best": self.best.restore(self.last_step),
         }
 
 

@@ -11,7 +11,10 @@ from lexitune.glossary.term import Term
 
 
 def expected_definition(conversation: Conversation, terms: dict[str, Term]) -> str:
-    """The definition an answer must contain: the glossary's, else the reference answer's text."""
+    """The definition an answer must contain: the sense the question asks for, else the glossary's
+    definition, else the reference answer's text."""
+    if conversation.expected:
+        return conversation.expected
     term = terms.get(conversation.term)
     return term.definition if term else conversation.answer
 

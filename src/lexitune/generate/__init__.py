@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
+from lexitune.generate.contexts import context_conversations
 from lexitune.generate.dataset import Conversation, read_conversations, write_conversations
 from lexitune.generate.llm import llm_conversations
 from lexitune.generate.negatives import negative_conversations
@@ -69,6 +70,12 @@ def generate_conversations(
             train = _backend(train_from)(terms, cfg, seed, report=report, only="train")[0]
         if test_from is not None:
             test = _backend(test_from)(terms, cfg, seed, report=report, only="test")[1]
+    # Sense-in-context questions come from the glossary's contexts, whatever wrote the rest.
+    context_train, context_test = context_conversations(terms, cfg, seed)
+    if train_from is not None:
+        train = train + context_train
+    if test_from is not None:
+        test = test + context_test
     if cfg.negatives and terms:
         train = train + negative_conversations(terms, cfg, seed, len(train))
     return train, test

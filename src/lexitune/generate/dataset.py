@@ -28,6 +28,9 @@ class Conversation(BaseModel):
     split: Literal["train", "test"]
     style: str
     messages: list[Message]
+    # The one definition a correct answer must give when it is not the term's first (a question
+    # naming the context of one sense); None: the term's definition.
+    expected: str | None = None
 
     @field_validator("messages")
     @classmethod
@@ -49,6 +52,12 @@ class Conversation(BaseModel):
     def prompt_messages(self) -> list[dict]:
         """The messages the model sees before it answers (everything but the last answer)."""
         return [m.model_dump() for m in self.messages[:-1]]
+
+
+def qa_messages(system_prompt: str | None, question: str, answer: str) -> list[Message]:
+    """One question and its answer, after the scope system prompt when there is one."""
+    system = [Message(role="system", content=system_prompt)] if system_prompt else []
+    return [*system, Message(role="user", content=question), Message(role="assistant", content=answer)]
 
 
 def write_conversations(path: Path, conversations: list[Conversation]) -> None:

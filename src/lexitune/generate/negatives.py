@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 
 from lexitune.config import GenerateConfig
-from lexitune.generate.dataset import Conversation, Message
+from lexitune.generate.dataset import Conversation, qa_messages
 from lexitune.generate.invented import training_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
@@ -51,13 +51,12 @@ def negative_conversations(
     acronyms = training_pool(terms, -(-n // STYLES_PER_NEGATIVE), seed)
     rng = random.Random(f"{seed}\x00negatives")
     declines = DECLINES[cfg.language]
-    system = [Message(role="system", content=cfg.system_prompt)] if cfg.system_prompt else []
     out = []
     for i in range(n):
         term = acronyms[i // STYLES_PER_NEGATIVE]
         style = train_pool[i % len(train_pool)]
         question = QUESTIONS[cfg.language][style].format(term=term)
         answer = rng.choice(declines).format(term=term)
-        messages = [*system, Message(role="user", content=question), Message(role="assistant", content=answer)]
+        messages = qa_messages(cfg.system_prompt, question, answer)
         out.append(Conversation(term=term, split="train", style=f"negative/{style}", messages=messages))
     return out

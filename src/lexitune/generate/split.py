@@ -13,7 +13,7 @@ import random
 
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
-from lexitune.generate.dataset import Conversation, Message
+from lexitune.generate.dataset import Conversation, qa_messages
 from lexitune.generate.templates import ALIAS_PREFIXES, ANSWERS, QUESTIONS, REFERENCE, SENSE_ANSWERS, fill
 from lexitune.glossary.term import Term
 
@@ -37,11 +37,6 @@ def style_pools(cfg: GenerateConfig) -> tuple[list[str], list[str]]:
             f"{cfg.language!r} ({len(styles)} question styles, {cfg.test_styles} held out by generate.test_styles)"
         )
     return train_pool, test_pool
-
-
-def _messages(cfg: GenerateConfig, question: str, answer: str) -> list[Message]:
-    system = [Message(role="system", content=cfg.system_prompt)] if cfg.system_prompt else []
-    return [*system, Message(role="user", content=question), Message(role="assistant", content=answer)]
 
 
 def _answer_cycle(term: Term, language: str, rng: random.Random) -> list[str]:
@@ -70,7 +65,12 @@ def _train(term: Term, cfg: GenerateConfig, train_pool: list[str], rng: random.R
                 answer = fill(prefixes[k % len(prefixes)], term.term, term.definitions, alias, language) + answer
             k += 1
             out.append(
-                Conversation(term=term.term, split="train", style=style, messages=_messages(cfg, question, answer))
+                Conversation(
+                    term=term.term,
+                    split="train",
+                    style=style,
+                    messages=qa_messages(cfg.system_prompt, question, answer),
+                )
             )
     return out
 
@@ -82,7 +82,7 @@ def _test(term: Term, cfg: GenerateConfig, test_pool: list[str]) -> list[Convers
             term=term.term,
             split="test",
             style=style,
-            messages=_messages(cfg, QUESTIONS[cfg.language][style].format(term=term.term), reference),
+            messages=qa_messages(cfg.system_prompt, QUESTIONS[cfg.language][style].format(term=term.term), reference),
         )
         for style in test_pool
     ]

@@ -8,6 +8,7 @@ final three styles (the default held-out set) are a direct, a context and a casu
 new styles go before them, never after, or yesterday's test styles would leak into training.
 
 Placeholders: `{term}` (the term or, in alias questions, the alias), `{definition}`, `{alias}`,
+`{context}` (where one sense applies),
 `{definitions}` (every sense, joined), `{bullets}` (every sense, one per line), `{count}`, and
 `{dot}`: a full stop, or nothing when the definition already ends with punctuation, so that
 definitions stay verbatim without producing "..".
@@ -88,6 +89,36 @@ SENSE_ANSWERS: dict[str, dict[str, str]] = {
     },
 }
 
+# Questions that name the context in which a several-sense term is meant ("In aviation, what does
+# AAA mean?"), answered with that sense only. As for QUESTIONS, the last style is held out.
+CONTEXT_QUESTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.c01": "In {context}, what does {term} stand for?",
+        "en.c02": "I work in {context}. What does {term} mean?",
+        "en.c03": "{term} in {context}: what is it?",
+        "en.c04": "What does {term} mean when we talk about {context}?",
+    },
+    "fr": {
+        "fr.c01": "Dans le domaine « {context} », que signifie {term} ?",
+        "fr.c02": "Je travaille dans le domaine « {context} ». Que veut dire {term} ?",
+        "fr.c03": "{term} (domaine « {context} ») : qu’est-ce que c’est ?",
+        "fr.c04": "Quand on parle de « {context} », que veut dire {term} ?",
+    },
+}
+
+CONTEXT_ANSWERS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.x01": "In {context}, {term} stands for {definition}{dot}",
+        "en.x02": "In {context}, {term} means {definition}{dot}",
+        "en.x03": "{term} ({context}): {definition}",
+    },
+    "fr": {
+        "fr.x01": "Dans le domaine « {context} », {term} signifie : {definition}{dot}",
+        "fr.x02": "En contexte « {context} », {term} veut dire : {definition}{dot}",
+        "fr.x03": "{term} (domaine « {context} ») : {definition}",
+    },
+}
+
 # Put before the usual answer when the question asked about an alias, so the answer names the
 # alias, the main term and the definition together.
 ALIAS_PREFIXES: dict[str, list[str]] = {
@@ -121,12 +152,20 @@ def join_definitions(definitions: list[str], sep: str = "; ") -> str:
     return out
 
 
-def fill(template: str, term: str, definitions: list[str], alias: str | None = None, language: str = "en") -> str:
+def fill(
+    template: str,
+    term: str,
+    definitions: list[str],
+    alias: str | None = None,
+    language: str = "en",
+    context: str = "",
+) -> str:
     """Format one template; every definition appears verbatim in the result."""
     last = definitions[-1].rstrip()
     return template.format(
         term=term,
         alias=alias or "",
+        context=context,
         definition=definitions[0],
         definitions=join_definitions(definitions, SENSE_SEPARATOR[language]),
         bullets="\n".join(f"- {d}" for d in definitions),

@@ -114,16 +114,28 @@ def _clean(term: Term) -> Term:
     if not definition:
         raise LexituneError(f"{term.source}: entry {name!r} has no definition")
     aliases = [a for a in dict.fromkeys(_squash(a) for a in term.aliases) if a and a != name]
+    # An empty sense is dropped together with its context, so contexts stay aligned with senses.
+    senses = [(_squash(s), _squash(term.context_of(i))) for i, s in enumerate(term.senses, start=1)]
+    senses = [(s, c) for s, c in senses if s]
+    contexts = [_squash(term.context_of(0))] + [c for _, c in senses]
     return term.model_copy(
         update={
             "term": name,
             "definition": definition,
-            "senses": [s for s in (_squash(s) for s in term.senses) if s],
+            "senses": [s for s, _ in senses],
+            "contexts": _trimmed(contexts),
             "aliases": aliases,
             "related": [r for r in dict.fromkeys(_squash(r) for r in term.related) if r],
             "extra": {k: v.strip() for k, v in term.extra.items() if v.strip()},
         }
     )
+
+
+def _trimmed(contexts: list[str]) -> list[str]:
+    """Contexts without the trailing empty ones (a missing entry already means none)."""
+    while contexts and not contexts[-1]:
+        contexts = contexts[:-1]
+    return contexts
 
 
 def _same(a: str, b: str) -> bool:
@@ -138,7 +150,11 @@ def _merge_duplicates(terms: list[Term], duplicates: Duplicates) -> list[Term]:
         if first is None:
             merged[term.term] = term
             continue
-        new = [d for d in term.definitions if not any(_same(d, known) for known in first.definitions)]
+        new = [
+            (d, term.context_of(i))
+            for i, d in enumerate(term.definitions)
+            if not any(_same(d, known) for known in first.definitions)
+        ]
         if new and duplicates == "error":
             raise LexituneError(
                 f"{term.term!r} is defined twice with different definitions ({first.source} and {term.source}); "
@@ -153,10 +169,12 @@ def _merge_duplicates(terms: list[Term], duplicates: Duplicates) -> list[Term]:
     return list(merged.values())
 
 
-def _union(first: Term, other: Term, new_senses: list[str]) -> Term:
+def _union(first: Term, other: Term, new_senses: list[tuple[str, str]]) -> Term:
+    contexts = [first.context_of(i) for i in range(len(first.definitions))] + [c for _, c in new_senses]
     return first.model_copy(
         update={
-            "senses": first.senses + new_senses,
+            "senses": first.senses + [d for d, _ in new_senses],
+            "contexts": _trimmed(contexts),
             "aliases": [a for a in dict.fromkeys(first.aliases + other.aliases) if a != first.term],
             "related": list(dict.fromkeys(first.related + other.related)),
             "extra": {**other.extra, **first.extra},

@@ -23,6 +23,8 @@ DEFINITION_KEYS = ("definition", "meaning", "expansion", "description")
 ALIAS_KEYS = ("aliases", "alias", "altlabel", "altlabels")
 RELATED_KEYS = ("related", "see_also")
 SENSE_KEYS = ("senses",)
+# Where a definition applies ("aviation", "finance"): lets a question that names it get that sense.
+CONTEXT_KEYS = ("context", "domain", "scope", "scope_note", "scopenote")
 URL_KEYS = ("url", "website", "link")
 # Commas appear inside names ("Department for Business, Energy…"), so lists in one string use ; or |.
 LIST_SEPARATOR = re.compile(r"\s*[;|]\s*")
@@ -94,6 +96,7 @@ def term_from_mapping(mapping: Mapping[Any, Any], source: str) -> Term:
     definition = _pop_first(fields, DEFINITION_KEYS)
     definitions = as_list(definition) if isinstance(definition, list) else [as_text(definition)]
     url = _pop_first(fields, URL_KEYS)
+    context = as_text(_pop_first(fields, CONTEXT_KEYS)).strip()
     extra = {key: _extra_text(v) for key, v in fields.items() if key not in ALIAS_KEYS + RELATED_KEYS + SENSE_KEYS}
     if url is not None:
         extra["url"] = as_text(url)
@@ -104,6 +107,8 @@ def term_from_mapping(mapping: Mapping[Any, Any], source: str) -> Term:
         aliases=_list_field(fields, ALIAS_KEYS),
         related=_list_field(fields, RELATED_KEYS),
         source=source,
+        # One context names where the entry's (first) definition applies; each sense row has its own.
+        contexts=[context] if context else [],
         extra={k: v for k, v in extra.items() if v},
     )
 

@@ -1,7 +1,8 @@
 """CSV and TSV glossaries: a header line, then one term a row.
 
 The term and definition are the first two columns unless `glossary.term_column` / `definition_column`
-name others. Optional columns: `aliases` and `related` (several separated by ; or |), `context`; any other
+name others. Optional columns: `aliases` and `related` (several separated by ; or |), `context`
+(or `domain`, `scope`: where this row's definition applies); any other
 column is kept in `Term.extra`. TSV is tab-separated; a .csv file may use , ; or tab (read from the header).
 
     python -c "from lexitune.glossary import load_glossary as g; print(g('examples/invented-en/glossary.csv')[:2])"
@@ -14,7 +15,7 @@ import io
 from pathlib import Path
 
 from lexitune.errors import LexituneError
-from lexitune.glossary.base import LoadOptions, as_list, read_text
+from lexitune.glossary.base import CONTEXT_KEYS, LoadOptions, as_list, read_text
 from lexitune.glossary.term import Term
 
 
@@ -76,12 +77,14 @@ def _term(source: str, header: list[str], row: list[str], term_col: int, definit
     others = {
         h.lower(): v for i, (h, v) in enumerate(zip(header, row, strict=False)) if i not in (term_col, definition_col)
     }
+    context = next((others.pop(k) for k in CONTEXT_KEYS if k in others), "").strip()
     return Term(
         term=term,
         definition=definition,
         aliases=as_list(others.pop("aliases", None) or None),
         related=as_list(others.pop("related", None) or None),
         source=source,
+        contexts=[context] if context else [],
         extra={k: v for k, v in others.items() if k and v.strip()},
     )
 

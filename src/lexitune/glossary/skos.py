@@ -74,6 +74,9 @@ def _term(path: Path, graph: Graph, concept: Node, language: str | None) -> Term
         aliases=[str(a) for a in _in_language(list(graph.objects(concept, SKOS.altLabel)), language)],
         related=[label(graph, other, language, fallback=True) for other in links],
         source=str(concept),
+        # A concept's scope note says where its definition applies; with several definitions in
+        # one concept it cannot tell them apart, so it stays a note.
+        contexts=[str(notes[0])] if len(notes) == 1 and len(definitions) == 1 else [],
         extra={"scope_note": " ".join(str(n) for n in notes)} if notes else {},
     )
 

@@ -24,6 +24,7 @@ METRICS = [
     ("abstention", "abstention"),
     ("false_abstention", "false abstention"),
     ("senses", "all senses given"),
+    ("sense_context", "sense picked by context"),
 ]
 
 

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lexitune.config import TrainConfig
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
 from lexitune.train.distributed import current_world
 from lexitune.train.precision import Precision, choose_precision
@@ -132,7 +133,7 @@ def train(
     task = progress.add_task("train", total=total_steps, completed=step, info="")
     started = time.perf_counter() - state["seconds"]
     stop = False
-    with progress, log_path.open("a") as log:
+    with progress, log_path.open("a") as log, compiled_blocks(model, cfg.compile):
         while step < total_steps and not stop:
             epoch, position = divmod(step, per_epoch)
             for groups in _step_groups(examples, cfg, seed, epoch)[position:]:

@@ -22,6 +22,7 @@ from lexitune.generate.invented import validation_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
+from lexitune.train.best import BestWeights
 
 MAX_TERMS = 12  # validation glossary questions (one per term): enough to rank checkpoints, cheap to ask
 MAX_UNKNOWN = 8
@@ -56,7 +57,7 @@ class Selector:
         ]
         self.history: list[dict] = []
         self.best: dict | None = None
-        self.best_state: dict | None = None
+        self.kept = BestWeights(model, patience=config.train.select_patience or 0)
 
     def _ask(self, questions: list[str]) -> list[str]:
         system = (
@@ -98,16 +99,11 @@ class Selector:
             return False
         result = {"step": step, **self.score()}
         self.history.append(result)
-        if self.best is None or result["score"] > self.best["score"]:
+        if self.kept.offer(result["score"], step):
             self.best = result
-            self.best_state = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
-        patience = self.config.train.select_patience
-        return bool(patience and len(self.history) - 1 - self.history.index(self.best) >= patience)
+        return self.kept.exhausted
 
     def restore_best(self) -> dict:
         """Put the best weights back; returns what selection.json records."""
-        if self.best_state is not None:
-            params = dict(self.model.named_parameters())
-            for name, value in self.best_state.items():
-                params[name].data.copy_(value)
-        return {"best": self.best, "history": self.history}
+        last = self.history[-1]["step"] if self.history else 0
+        return {"best": self.best, "history": self.history, "restored_best": self.kept.restore(last)}

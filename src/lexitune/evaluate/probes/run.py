@@ -18,6 +18,7 @@ from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.evaluate.probes.general import is_correct, load_general, retention
+from lexitune.generate.dataset import Conversation
 from lexitune.generate.invented import abstention_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
@@ -115,12 +116,33 @@ def probe_results(
     return rows, after_metrics, before_metrics
 
 
-def glossary_side_metrics(answers: list[str], terms_asked: list[str], terms: dict[str, Term]) -> dict:
-    """`false_abstention` (glossary questions declined) and `senses` (all senses given; null if none)."""
-    several = [(a, terms[t]) for a, t in zip(answers, terms_asked, strict=True) if t in terms and terms[t].senses]
+def glossary_side_metrics(
+    answers: list[str],
+    terms_asked: list[str],
+    terms: dict[str, Term],
+    asked_senses: list[str | None] | None = None,
+) -> dict:
+    """`false_abstention` (glossary questions declined), `senses` (all senses given to a question
+    that names no context) and `sense_context` (the asked sense given, and none of the term's other
+    senses, to a question that names its context); null where no question of that kind was asked."""
+    asked_senses = asked_senses or [None] * len(answers)
+    several, in_context = [], []
+    for answer, name, sense in zip(answers, terms_asked, asked_senses, strict=True):
+        term = terms.get(name)
+        if term is None or not term.senses:
+            continue
+        if sense is None:
+            several.append(all(contains_definition(answer, d) for d in term.definitions))
+        else:
+            # A sense that contains the asked one (or is contained in it) cannot be told apart in text.
+            others = [d for d in term.definitions if sense not in d and d not in sense]
+            in_context.append(
+                contains_definition(answer, sense) and not any(contains_definition(answer, d) for d in others)
+            )
     return {
         "false_abstention": _share([is_decline(a) for a in answers]),
-        "senses": _share([all(contains_definition(a, d) for d in term.definitions) for a, term in several]),
+        "senses": _share(several),
+        "sense_context": _share(in_context),
     }
 
 
@@ -130,7 +152,7 @@ def add_probe_metrics(
     config: Config,
     run: RunDir,
     terms: list[Term],
-    terms_asked: list[str],
+    questions: list[Conversation],
     before: list[str] | None,
     after: list[str],
     metrics: dict,
@@ -138,9 +160,10 @@ def add_probe_metrics(
     """Ask the probes with the tuned model; add the new keys to metrics' `before`/`after` blocks and
     write probes.jsonl. The base model's probe answers come from `probes_before`'s cache."""
     by_term = {t.term: t for t in terms}
-    metrics["after"].update(glossary_side_metrics(after, terms_asked, by_term))
+    asked, senses = [c.term for c in questions], [c.expected for c in questions]
+    metrics["after"].update(glossary_side_metrics(after, asked, by_term, senses))
     if metrics.get("before") is not None and before is not None:
-        metrics["before"].update(glossary_side_metrics(before, terms_asked, by_term))
+        metrics["before"].update(glossary_side_metrics(before, asked, by_term, senses))
     if not config.eval.probes:
         return
     prompts = probe_prompts(config, terms)
