@@ -20,12 +20,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import invented_glossary  # noqa: E402
 
-from lexitune.config import GenerateConfig, TrainConfig  # noqa: E402
+from lexitune.config import EvalConfig, GenerateConfig, TrainConfig  # noqa: E402
 from lexitune.evaluate.generation import answer_questions  # noqa: E402
 from lexitune.evaluate.metrics import contains_definition  # noqa: E402
 from lexitune.generate import generate_conversations  # noqa: E402
 from lexitune.models import load_model, load_tokenizer  # noqa: E402
 from lexitune.train.data import collate, tokenize_all  # noqa: E402
+
+EVAL_BATCH = EvalConfig().batch_size  # lexitune's default, for both trainers' evaluation
 
 
 def peak_rss_mb() -> float:
@@ -150,7 +152,9 @@ def lexitune(args: dict) -> dict:
         **model_sizes(model),
         **computed_work(examples, cfg, args["seed"], result.steps),
     }
-    out["recall"], answers, out["eval_seconds"] = recall(model, tokenizer, terms, questions, 16, args["max_new_tokens"])
+    out["recall"], answers, out["eval_seconds"] = recall(
+        model, tokenizer, terms, questions, EVAL_BATCH, args["max_new_tokens"]
+    )
     if args.get("generation"):
         out.update(generation(model, tokenizer, questions[: args["generation"]], args["max_new_tokens"]))
     return out
@@ -163,13 +167,14 @@ def generation(model, tokenizer, questions, max_new_tokens: int) -> dict:
     one = answer_questions(model, tokenizer, prompts, batch_size=1, max_new_tokens=max_new_tokens)
     single = time.perf_counter() - start
     start = time.perf_counter()
-    batched = answer_questions(model, tokenizer, prompts, batch_size=16, max_new_tokens=max_new_tokens)
+    batched = answer_questions(model, tokenizer, prompts, batch_size=EVAL_BATCH, max_new_tokens=max_new_tokens)
     many = time.perf_counter() - start
     return {
         "gen_questions": len(prompts),
         "gen_single_seconds": single,
         "gen_batched_seconds": many,
         "gen_identical": sum(a == b for a, b in zip(one, batched, strict=True)),
+        "gen_batch": EVAL_BATCH,
     }
 
 
@@ -231,7 +236,9 @@ def trl(args: dict) -> dict:
         "final_loss": trainer.state.log_history[-1].get("train_loss"),
     }
     model = trainer.model
-    out["recall"], _, out["eval_seconds"] = recall(model, tokenizer, terms, questions, 16, args["max_new_tokens"])
+    out["recall"], _, out["eval_seconds"] = recall(
+        model, tokenizer, terms, questions, EVAL_BATCH, args["max_new_tokens"]
+    )
     return out
 
 

@@ -73,8 +73,8 @@ def report(
         f"Command: `{command}`",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads "
-        f"{peak['threads']}, Python {platform.python_version()}; 1-minute load average before the start "
-        f"{cfg['load_start']} (near 0: nothing else was running).",
+        f"{peak['threads']}, Python {platform.python_version()}; 1-minute load average at the start "
+        f"{cfg['load_start']} (it lags: jobs that ended in the last minutes still count).",
         f"Work: {cfg['terms']} invented terms, {cfg['terms'] * 8} training conversations, {lex['tokens']}"
         f" counted tokens ({cfg['epochs']} epochs x {lex['tokens'] / cfg['epochs']:.0f}), batch {cfg['batch_size']}, "
         f"lr {cfg['lr']}, max length {cfg['max_length']}, LoRA r=16 alpha=32 all linear, dropout 0, "
@@ -139,7 +139,7 @@ def report(
             "| evaluation generation | questions | seconds | speed-up | identical answers |",
             "|---|---|---|---|---|",
             f"| one question at a time | {lex['gen_questions']} | {lex['gen_single_seconds']:.1f} | 1.0x | |",
-            f"| batched (16) greedy, KV cache | {lex['gen_questions']} | {lex['gen_batched_seconds']:.1f} | "
+            f"| batched ({lex['gen_batch']}) greedy, KV cache | {lex['gen_questions']} | {lex['gen_batched_seconds']:.1f} | "
             f"{lex['gen_single_seconds'] / lex['gen_batched_seconds']:.1f}x | "
             f"{lex['gen_identical']}/{lex['gen_questions']} |",
         ]

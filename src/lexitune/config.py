@@ -169,7 +169,11 @@ class TrainConfig(_Section):
 
 class EvalConfig(_Section):
     before: bool = Field(True, description="also answer with the untuned base model")
-    batch_size: int = Field(16, ge=1, description="questions answered at once")
+    batch_size: int = Field(
+        64,
+        ge=1,
+        description="questions answered at once (decoding reads every weight once per token for the whole batch)",
+    )
     max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
     embedding_model: str = Field(
         "default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'"
