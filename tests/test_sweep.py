@@ -165,3 +165,20 @@ def test_sweep_of_an_unknown_setting_fails_before_any_trial(tmp_path):
     result = CliRunner().invoke(app, ["sweep", str(config), "--out", str(tmp_path / "out")])
     assert isinstance(result.exception, Exception) and "train.learnig_rate is not a setting" in str(result.exception)
     assert not (tmp_path / "out" / "study.db").exists()
+
+
+def test_a_run_killed_before_its_marker_was_written_is_ended_by_tag(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from lexitune.sweep import _end_mlflow_run
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    folder = tmp_path / "trial-0003"
+    folder.mkdir()
+    experiment = client.create_experiment("x", artifact_location=(tmp_path / "art").as_uri())
+    dead = client.create_run(experiment, tags={"lexitune.run_folder": str(folder.resolve())})
+    other = client.create_run(experiment, tags={"lexitune.run_folder": str((tmp_path / "other").resolve())})
+    _end_mlflow_run(folder, uri)  # no tracking.json in the folder
+    assert client.get_run(dead.info.run_id).info.status == "KILLED"
+    assert client.get_run(other.info.run_id).info.status == "RUNNING"

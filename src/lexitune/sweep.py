@@ -101,11 +101,11 @@ def open_study(config: Config, storage_url: str, study_name: str):
         pruner=pruner,
         load_if_exists=True,
     )
-    _fail_dead_local_trials(study, retry)
+    _fail_dead_local_trials(study, retry, config)
     return study
 
 
-def _fail_dead_local_trials(study, retry) -> None:
+def _fail_dead_local_trials(study, retry, config: Config) -> None:
     """A trial left RUNNING by a killed process of this machine is failed at once, without waiting
     for its heartbeat to go stale; then every failed trial whose parameters were never finished
     (a crash, Ctrl-C) is queued again, so no grid point is lost."""
@@ -115,7 +115,8 @@ def _fail_dead_local_trials(study, retry) -> None:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial.user_attrs.get("host") == host and not _alive(trial.user_attrs.get("pid")):
             study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
-            _end_mlflow_run(Path(trial.user_attrs.get("run_folder", "")) / "tracking.json")
+            if trial.user_attrs.get("run_folder") and config.tracking.backend == "mlflow":
+                _end_mlflow_run(Path(trial.user_attrs["run_folder"]), config.tracking.uri)
     trials = study.get_trials(deepcopy=False)
     covered = {_key(t.params) for t in trials if t.state != TrialState.FAIL}
     for trial in trials:
@@ -124,13 +125,29 @@ def _fail_dead_local_trials(study, retry) -> None:
             covered.add(_key(trial.params))
 
 
-def _end_mlflow_run(marker: Path) -> None:
-    """The dead trial's MLflow run, left RUNNING by the killed process, is marked KILLED."""
-    if marker.is_file():
-        from mlflow.tracking import MlflowClient
+def _end_mlflow_run(folder: Path, uri: str | None) -> None:
+    """The dead trial's MLflow run, left RUNNING by the killed process, is marked KILLED.
 
+    The run folder's tracking.json names it; a process killed between creating the MLflow run and
+    writing that file left none, so the run is then found by its run-folder tag."""
+    from mlflow.tracking import MlflowClient
+
+    from lexitune.track.tracker import default_uri
+
+    marker = folder / "tracking.json"
+    if marker.is_file():
         saved = json.loads(marker.read_text(encoding="utf-8"))
         MlflowClient(tracking_uri=saved["uri"]).set_terminated(saved["run_id"], status="KILLED")
+        return
+    client = MlflowClient(tracking_uri=uri or default_uri(folder))
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    if not experiments:
+        return
+    tag = str(folder.resolve()).replace("'", "\\'")
+    for run in client.search_runs(
+        experiments, filter_string=f"tags.`lexitune.run_folder` = '{tag}' and attributes.status = 'RUNNING'"
+    ):
+        client.set_terminated(run.info.run_id, status="KILLED")
 
 
 def _key(params: dict) -> str:

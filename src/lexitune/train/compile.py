@@ -6,7 +6,7 @@ layer index, past dynamo's recompile limit), and attention already runs in one S
 elementwise passes over [tokens, hidden] tensors add up; fused, they cost ~14% less per step on the
 shipped model, after ~20 s of compilation (bench/RESULTS.md), so it pays only on long runs.
 
-    python -c "from lexitune.train.compile import compile_blocks"
+    python -c "from lexitune.train.compile import compiled_blocks"
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def compiled_blocks(model: nn.Module, enabled: bool = True) -> Iterator[int]:
     """Inside: the MLP and *Norm blocks run compiled; after: the eager ones again.
 
     Training only: evaluation decodes one token at a time under no_grad, new shapes and a new grad
-    mode that would each cost another compilation for a few seconds of generation.
+    mode that would each cost another compilation for a few seconds of generation. (Learning-curve
+    and selection points, asked inside the loop, do pay that once.)
     """
     blocks = _blocks(model) if enabled else []
     for module in blocks:
