@@ -81,6 +81,17 @@ def _questions(config: Config, test_set: list[Conversation]) -> list[Conversatio
     return test_set[: config.eval.limit] if config.eval.limit else test_set
 
 
+def _answer(model, tokenizer, config: Config, questions: list[Conversation]) -> list[str]:
+    """The model's greedy answers to held-out questions, as evaluation asks them (before and after)."""
+    return answer_questions(
+        model,
+        tokenizer,
+        [c.prompt_messages() for c in questions],
+        batch_size=config.eval.batch_size,
+        max_new_tokens=config.eval.max_new_tokens,
+    )
+
+
 def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[Conversation]) -> list[str] | None:
     """The untuned model's answers, cached in the run so a resumed run does not pay twice."""
     if not config.eval.before:
@@ -88,13 +99,7 @@ def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[
     if run.before_cache.exists():
         return read_json(run.before_cache)
     questions = _questions(config, test_set)
-    answers = answer_questions(
-        model,
-        tokenizer,
-        [c.prompt_messages() for c in questions],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.eval.max_new_tokens,
-    )
+    answers = _answer(model, tokenizer, config, questions)
     write_json(run.before_cache, answers)
     return answers
 
@@ -195,13 +200,7 @@ def evaluate_stage(
     """Answer the held-out questions with the tuned model; write answers.jsonl and metrics.json."""
     questions = _questions(config, test_set)
     started = time.perf_counter()
-    after = answer_questions(
-        model,
-        tokenizer,
-        [c.prompt_messages() for c in questions],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.eval.max_new_tokens,
-    )
+    after = _answer(model, tokenizer, config, questions)
     seconds = time.perf_counter() - started
     by_term = {t.term: t for t in terms}
     expected = [expected_definition(c, by_term) for c in questions]

@@ -18,6 +18,15 @@ from lexitune.generate.templates import CONTEXT_ANSWERS, CONTEXT_QUESTIONS, fill
 from lexitune.glossary.term import Term
 
 
+def _conversation(
+    cfg: GenerateConfig, term: Term, split: str, style: str, context: str, answer: str, definition: str
+) -> Conversation:
+    """The context question of `style` about one sense, with its answer and the sense it expects."""
+    question = CONTEXT_QUESTIONS[cfg.language][style].format(term=term.term, context=context)
+    messages = qa_messages(cfg.system_prompt, question, answer)
+    return Conversation(term=term.term, split=split, style=style, messages=messages, expected=definition)
+
+
 def context_conversations(
     terms: list[Term], cfg: GenerateConfig, seed: int
 ) -> tuple[list[Conversation], list[Conversation]]:
@@ -32,27 +41,9 @@ def context_conversations(
         rng.shuffle(answers)
         for k, (context, definition) in enumerate(term.sense_contexts):
             for i, style in enumerate(train_styles):
-                question = CONTEXT_QUESTIONS[language][style].format(term=term.term, context=context)
                 template = answers[(k + i) % len(answers)]
                 answer = fill(template, term.term, [definition], language=language, context=context)
-                train.append(
-                    Conversation(
-                        term=term.term,
-                        split="train",
-                        style=style,
-                        messages=qa_messages(cfg.system_prompt, question, answer),
-                        expected=definition,
-                    )
-                )
-            question = CONTEXT_QUESTIONS[language][test_style].format(term=term.term, context=context)
+                train.append(_conversation(cfg, term, "train", style, context, answer, definition))
             reference = fill("{term}: {definition}", term.term, [definition], language=language)
-            test.append(
-                Conversation(
-                    term=term.term,
-                    split="test",
-                    style=test_style,
-                    messages=qa_messages(cfg.system_prompt, question, reference),
-                    expected=definition,
-                )
-            )
+            test.append(_conversation(cfg, term, "test", test_style, context, reference, definition))
     return train, test
