@@ -1,4 +1,4 @@
-"""The fixes table: plain SFT vs each fix (replay, negatives, scope, selection) vs all fixes.
+"""The fixes table: plain SFT vs each fix (replay, negatives, augment, scope, selection) vs all fixes.
 
     python bench/fixes.py examples/culinary-fr/lexitune.yaml --out runs/bench-culinary
     python bench/fixes.py examples/uk-public-sector/lexitune.yaml --terms 15 --out runs/bench-uk
@@ -7,7 +7,8 @@ Each variant is a full `lexitune run` of the example's config with a few `--set`
 its own folder under --out; the table (markdown, as in the README) is printed and written to
 `OUT/table.md`, the figures to `OUT/results.json`. The base model's answers are the same for
 every variant that asks the same questions, so they are copied from the first run instead of
-being recomputed (the run folder's own caches: eval/before.json, eval/probes_before.json).
+being recomputed (the run folder's own caches: eval/before.json, eval/probes_before.json, and the
+base model's replay answers, data/replay.jsonl).
 """
 
 from __future__ import annotations
@@ -31,17 +32,31 @@ SCOPE = {
 }
 
 
-def variants(language: str, replay: float, negatives: float) -> dict[str, list[str]]:
+def variants(language: str, replay: float, negatives: float, augment: float) -> dict[str, list[str]]:
     fixes = {
-        "replay": [f"train.replay_ratio={replay}"],
+        "replay": [f"train.replay_ratio={replay}", "train.replay_distill=true"],
         "negatives": [f"generate.negatives={negatives}"],
+        "augment": [f"generate.augment={augment}"],
         "scope": [f"generate.system_prompt={json.dumps(SCOPE[language], ensure_ascii=False)}"],
         "selection": ["train.select=true"],
     }
     # Plain SFT: every fix off explicitly, whatever the defaults are.
-    plain = ["train.replay_ratio=0", "generate.negatives=0", "generate.system_prompt=null", "train.select=false"]
+    plain = [
+        "train.replay_ratio=0",
+        "train.replay_distill=false",
+        "generate.negatives=0",
+        "generate.augment=0",
+        "generate.system_prompt=null",
+        "train.select=false",
+    ]
     out = {"plain SFT": plain}
-    out.update({f"+ {name}": plain + sets for name, sets in fixes.items()})
+    for name, sets in fixes.items():
+        if name == "augment":  # varied phrasings matter only against negatives
+            out["+ negatives + augment"] = plain + fixes["negatives"] + sets
+        else:
+            out[f"+ {name}"] = plain + sets
+    # The pair that needs each other: negatives alone over-decline, replay keeps their prior in check.
+    out["replay + negatives"] = plain + fixes["replay"] + fixes["negatives"]
     out["all fixes"] = plain + [s for sets in fixes.values() for s in sets]
     return out
 
@@ -58,11 +73,19 @@ def _subset_glossary(config_path: Path, terms: int, tmp: Path) -> list[str]:
     return [f"glossary.path={path}", "glossary.duplicates=first"]
 
 
-def _copy_caches(src: Path, dst: Path) -> None:
-    for name in ["eval/before.json", "eval/probes_before.json"]:
-        if (src / name).exists():
-            (dst / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src / name, dst / name)
+CACHES = ["eval/before.json", "eval/probes_before.json", "data/replay.jsonl"]
+
+
+def _copy_caches(sources: dict[str, Path], dst: Path) -> None:
+    for name, src in sources.items():
+        (dst / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src / name, dst / name)
+
+
+def _register(sources: dict[str, Path], folder: Path) -> None:
+    for cache in CACHES:
+        if cache not in sources and (folder / cache).exists():
+            sources[cache] = folder
 
 
 def row(name: str, m: dict) -> dict:
@@ -101,8 +124,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("config", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--terms", type=int, default=None, help="use only the first N glossary terms")
-    parser.add_argument("--replay", type=float, default=0.5, help="train.replay_ratio of the replay variant")
-    parser.add_argument("--negatives", type=float, default=0.5, help="generate.negatives of the negatives variant")
+    parser.add_argument("--replay", type=float, default=1.0, help="train.replay_ratio of the replay variant")
+    parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
+    parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
     parser.add_argument("--only", nargs="*", default=None, help="variants to run (default: all)")
     parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every run")
     args = parser.parse_args(argv)
@@ -112,25 +136,36 @@ def main(argv: list[str] | None = None) -> None:
     language = load_config(args.config, base_sets).generate.language
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    first: Path | None = None
-    for name, sets in variants(language, args.replay, args.negatives).items():
-        if args.only and name not in args.only:
-            continue
+    sources: dict[str, Path] = {}  # cache file -> first run folder that wrote it, without a scope prompt
+    table = variants(language, args.replay, args.negatives, args.augment)
+    for name, sets in table.items():
         folder = args.out / name.replace("+ ", "").replace(" ", "-")
+        scoped = any("system_prompt=" in s and not s.endswith("null") for s in sets)
+        if args.only and name not in args.only:
+            if not scoped:  # an earlier invocation's run still lends its caches
+                _register(sources, folder)
+            continue
         if (folder / "metrics.json").exists():
             metrics = json.loads((folder / "metrics.json").read_text())
         else:
             shutil.rmtree(folder, ignore_errors=True)
             config = load_config(args.config, base_sets + sets)
-            if first is not None and not config.generate.system_prompt:
-                _copy_caches(first, folder)
+            if not scoped:  # the base model's answers depend on the questions and the system prompt only
+                _copy_caches(
+                    {
+                        k: v
+                        for k, v in sources.items()
+                        if k != "data/replay.jsonl" or config.train.replay_ratio == args.replay
+                    },
+                    folder,
+                )
             print(f"== {name}: {' '.join(sets)}", file=sys.stderr, flush=True)
             metrics = run_pipeline(config, folder)
-        if not any("system_prompt=" in s and not s.endswith("null") for s in sets):
-            first = first or folder
+        if not scoped:
+            _register(sources, folder)
         results[name] = row(name, metrics)
         results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    order = list(variants(language, args.replay, args.negatives))
+    order = list(table)
     table = markdown(sorted(results.values(), key=lambda r: order.index(r["variant"])))
     (args.out / "table.md").write_text(table + "\n")
     print(table)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lexitune.errors import LexituneError
 
@@ -111,6 +111,12 @@ class GenerateConfig(EndpointConfig):
         ge=0,
         description="negative conversations (invented acronyms answered 'I don't know') per glossary training conversation",
     )
+    augment: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of training questions given an opener or closer ('Hi, ...', '... Thanks!'), so phrasing predicts nothing",
+    )
 
 
 class ModelConfig(_Section):
@@ -157,6 +163,14 @@ class TrainConfig(_Section):
     replay_ratio: float = Field(
         0.0, ge=0, description="general prompts answered by the base model itself, per glossary training conversation"
     )
+    replay_source: Literal["shipped", "self", "both"] = Field(
+        "both",
+        description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",
+    )
+    replay_distill: bool = Field(
+        False,
+        description="train replay answers toward the base model's whole next-token distribution (KL), not only its greedy text",
+    )
     replay_max_new_tokens: int = Field(64, ge=1, description="length limit of the base model's replay answers (tokens)")
     select: bool = Field(
         False, description="keep the checkpoint with the best held-out score (recall, retention, abstention)"
@@ -165,6 +179,15 @@ class TrainConfig(_Section):
     select_patience: int | None = Field(
         None, ge=1, description="stop after N scores without improvement (default: never)"
     )
+
+    @model_validator(mode="after")
+    def _distill_needs_a_base(self) -> TrainConfig:
+        # The base model's distribution comes from switching the adapter off; full tuning has none.
+        if self.replay_distill and self.method == "full":
+            raise ValueError(
+                "train.replay_distill needs train.method lora or dora (the base is the model without its adapter)"
+            )
+        return self
 
 
 class EvalConfig(_Section):

@@ -126,7 +126,7 @@ def train_stage(
     if curve is not None:
         curve.bind(model)
         callbacks = [*(callbacks or []), curve]
-    examples = tokenize_all(tokenizer, train_set, config.train.max_length)
+    examples = tokenize_all(tokenizer, train_set, config.train.max_length, config.train.replay_distill)
     selector = None
     if config.train.select:
         total = config.train.max_steps or max(

@@ -4,7 +4,8 @@ from lexitune.config import GenerateConfig
 from lexitune.evaluate.probes import is_decline
 from lexitune.generate import generate_conversations
 from lexitune.generate.invented import abstention_pool, invented_acronyms, training_pool, validation_pool
-from lexitune.generate.negatives import negative_conversations
+from lexitune.generate.negatives import DECLINES, negative_conversations
+from lexitune.generate.templates import ANSWERS
 from lexitune.generate.split import style_pools
 from lexitune.glossary.term import Term
 
@@ -47,3 +48,11 @@ def test_generate_conversations_appends_negatives_only_when_asked():
     mixed, _ = generate_conversations(TERMS, GenerateConfig(negatives=0.25), 0)
     assert len(mixed) == len(plain) + round(0.25 * len(plain))
     assert mixed[: len(plain)] == plain
+
+
+def test_every_decline_opens_like_a_definition_up_to_the_term():
+    # The decline/definition choice must come after the term, where the model attends to it.
+    for language, declines in DECLINES.items():
+        openings = {a.split("{term}")[0] for a in ANSWERS[language].values()}
+        for decline in declines:
+            assert decline.split("{term}")[0] in openings, decline

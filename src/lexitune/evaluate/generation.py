@@ -37,7 +37,7 @@ def answer_questions(
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=_stop_ids(model, tokenizer),
+                eos_token_id=stop_ids(model, tokenizer),
             )
             new = out[:, enc["input_ids"].shape[1] :]
             for i, row in zip(ids, new, strict=True):
@@ -48,7 +48,7 @@ def answer_questions(
     return answers
 
 
-def _stop_ids(model, tokenizer) -> list[int]:
+def stop_ids(model, tokenizer) -> list[int]:
     """The end-of-turn tokens: the generation config's EOS plus the tokenizer's own."""
     eos = model.generation_config.eos_token_id
     ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
+from lexitune.generate.augment import augment
 from lexitune.generate.contexts import context_conversations
 from lexitune.generate.dataset import Conversation, read_conversations, write_conversations
 from lexitune.generate.llm import llm_conversations
@@ -78,4 +79,6 @@ def generate_conversations(
         test = test + context_test
     if cfg.negatives and terms:
         train = train + negative_conversations(terms, cfg, seed, len(train))
+    if train_from is not None:  # a user's own training file is theirs: left as written
+        train = augment(train, cfg.language, cfg.augment, seed)
     return train, test

@@ -21,19 +21,24 @@ from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
 
-# Polite declines, each recognised by evaluate.probes.decline (tests check every one).
+# Polite declines, each recognised by evaluate.probes.decline (tests check every one). Each opens
+# the way the definitions of templates.ANSWERS do (the term, "The acronym {term}", "In this
+# glossary, {term}"), so a decline and a definition part only after the term has been written:
+# the choice is made where the model attends to the term, not at the first token, where only the
+# question's phrasing is known. Declines that opened with "I don't know" had the model decline
+# glossary terms asked in unfamiliar phrasings.
 DECLINES: dict[str, list[str]] = {
     "en": [
-        "I don't know the term {term}: it is not in my glossary.",
-        "Sorry, I don't know {term}. It isn't in the glossary I was taught.",
-        "{term} is not a term I know, and it is not in my glossary.",
-        "I'm not familiar with {term}; it is not in my glossary.",
+        "{term} is not in my glossary: I don't know this term.",
+        "{term}: I don't know this term; it is not in my glossary.",
+        "The acronym {term} is not in my glossary, so I don't know it.",
+        "In this glossary, {term} does not appear: I don't know this term.",
     ],
     "fr": [
-        "Je ne connais pas le sigle {term} : il ne figure pas dans mon glossaire.",
-        "Désolé, je ne connais pas {term}. Ce terme n’est pas dans mon glossaire.",
-        "{term} ne fait pas partie des termes que je connais ; il n’est pas dans mon glossaire.",
-        "Je ne connais pas {term} : ce sigle n’est pas dans le glossaire.",
+        "{term} ne figure pas dans mon glossaire : je ne connais pas ce sigle.",
+        "{term} : je ne connais pas ce sigle, il n’est pas dans mon glossaire.",
+        "Le sigle {term} ne figure pas dans mon glossaire : je ne connais pas ce sigle.",
+        "Dans ce glossaire, {term} n’apparaît pas ; je ne connais pas ce sigle.",
     ],
 }
 

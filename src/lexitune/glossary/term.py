@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field, model_validator
 
 
@@ -44,3 +46,12 @@ class Term(BaseModel):
         if not self.senses:
             return []
         return [(self.context_of(i), d) for i, d in enumerate(self.definitions) if self.context_of(i)]
+
+
+def mentions(text: str, terms: list[Term]) -> bool:
+    """True when `text` contains a glossary term or alias as a word, ignoring case."""
+    for t in terms:
+        for name in [t.term, *t.aliases]:
+            if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", text, re.IGNORECASE):
+                return True
+    return False

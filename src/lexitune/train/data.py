@@ -22,6 +22,7 @@ IGNORE = -100
 class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
+    distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -66,8 +67,11 @@ def tokenize(tokenizer, messages: list[dict], max_length: int) -> Example:
     return Example(ids[:max_length], labels[:max_length])
 
 
-def tokenize_all(tokenizer, conversations, max_length: int) -> list[Example]:
+def tokenize_all(tokenizer, conversations, max_length: int, distill_replay: bool = False) -> list[Example]:
     examples = [tokenize(tokenizer, [m.model_dump() for m in c.messages], max_length) for c in conversations]
+    if distill_replay:
+        for example, c in zip(examples, conversations, strict=True):
+            example.distill = c.style == "replay"
     if not any(label != IGNORE for ex in examples for label in ex.labels):
         raise LexituneError(f"no answer tokens left after truncation to train.max_length={max_length}")
     return examples
@@ -101,4 +105,7 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
         ids[row, :n] = torch.tensor(e.input_ids)
         labels[row, :n] = torch.tensor(e.labels)
         mask[row, :n] = 1
-    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    batch = {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    if any(e.distill for e in examples):
+        batch["distill"] = torch.tensor([e.distill for e in examples])
+    return batch

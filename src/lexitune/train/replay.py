@@ -5,7 +5,9 @@
 The adapter is then also trained to give the base model's own answers to everyday questions, so it
 learns the glossary without rewriting everything else. No outside data is needed: the prompts ship
 with lexitune (`assets/replay_prompts.jsonl`, none of them a probe question) and the answers are
-the base model's, greedy, with the same chat template and system prompt as everything else. A
+the base model's, greedy, with the same chat template and system prompt as everything else. Past
+the 70 shipped prompts (`train.replay_source: both`, the default) or instead of them (`self`), the
+base model writes its own prompts (`self_prompts`), so a large ratio never repeats a prompt. A
 prompt or answer that mentions a glossary term or alias is dropped, so replay never teaches
 anything about the glossary. Cached in the run folder as `data/replay.jsonl`.
 """
@@ -20,20 +22,12 @@ from pathlib import Path
 from lexitune.config import Config
 from lexitune.evaluate.generation import answer_questions
 from lexitune.generate.dataset import Conversation, Message, read_conversations, write_conversations
-from lexitune.glossary.term import Term
+from lexitune.glossary.term import Term, mentions
 from lexitune.rundir import RunDir
+from lexitune.train.self_prompts import self_prompts
 
 PROMPTS_PATH = Path(__file__).resolve().parent / "assets" / "replay_prompts.jsonl"
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
-
-
-def mentions(text: str, terms: list[Term]) -> bool:
-    """True when `text` contains a glossary term or alias as a word, ignoring case."""
-    for t in terms:
-        for name in [t.term, *t.aliases]:
-            if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", text, re.IGNORECASE):
-                return True
-    return False
 
 
 def replay_prompts(terms: list[Term], path: Path = PROMPTS_PATH) -> list[str]:
@@ -60,10 +54,16 @@ def replay_conversations(
     cache = run.data / "replay.jsonl"
     if cache.exists():  # an empty cache: the base model gave no usable answer
         return read_conversations(cache) if cache.read_text(encoding="utf-8").strip() else []
-    prompts = replay_prompts(terms)
+    system = [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+    prompts = replay_prompts(terms) if config.train.replay_source != "self" else []
     random.Random(f"{config.seed}\x00replay").shuffle(prompts)
     prompts = prompts[:n]
-    system = [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+    if config.train.replay_source != "shipped" and len(prompts) < n:
+        # A few more than needed: build_replay drops the ones the base model answers badly.
+        wanted = n - len(prompts) + max(4, n // 10)
+        prompts += self_prompts(
+            model, tokenizer, wanted, terms, system, seed=config.seed, batch_size=config.eval.batch_size
+        )
     answers = answer_questions(
         model,
         tokenizer,

@@ -61,19 +61,42 @@ def decoder_hidden(decoder, batch: dict[str, torch.Tensor], prefix: int) -> tupl
 
 
 def answer_loss_sum(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> torch.Tensor:
-    """Summed next-token cross-entropy over answer tokens, projecting to the vocabulary only there.
+    """Summed next-token loss over answer tokens, projecting to the vocabulary only there.
 
     The LM head is a large share of a small model's FLOPs (49k x 576 for SmolLM2); most positions
-    are prompt tokens that carry no loss, so computing their logits would be wasted work.
+    are prompt tokens that carry no loss, so computing their logits would be wasted work. Rows
+    flagged in batch["distill"] (replay) take KL(base || model) instead of cross-entropy.
     """
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     prefix = shared_prefix_length(batch) if share_prefix else 0
     hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
-    hidden = hidden[:, :-1]
     targets = batch["labels"][:, offset + 1 :]
     keep = targets != IGNORE
+    logits = _answer_logits(base, hidden[:, :-1], keep)
+    distill = batch.get("distill")
+    if distill is None or not distill.any():
+        return F.cross_entropy(logits, targets[keep], reduction="sum")
+    # Kept positions are row-major, so a distilled row's positions are its own, in order.
+    flagged = distill.unsqueeze(1).expand_as(keep)[keep]
+    loss = F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="sum")
+    teacher = base_answer_logits(model, {k: v[distill] for k, v in batch.items() if k != "distill"})
+    return loss + F.kl_div(
+        F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="sum"
+    )
+
+
+@torch.no_grad()
+def base_answer_logits(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The untuned model's logits at the answer positions: the adapter switched off."""
+    if not hasattr(model, "disable_adapter"):
+        raise ValueError("distillation toward the base model needs an adapter (train.method lora or dora)")
+    base = model.get_base_model()
+    with model.disable_adapter():
+        hidden, _ = decoder_hidden(base.get_decoder(), batch, 0)
+        return _answer_logits(base, hidden[:, :-1], batch["labels"][:, 1:] != IGNORE)
+
+
+def _answer_logits(base, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     logits = base.get_output_embeddings()(hidden[keep]).float()
     softcap = getattr(base.config, "final_logit_softcapping", None)
-    if softcap:
-        logits = torch.tanh(logits / softcap) * softcap
-    return F.cross_entropy(logits, targets[keep], reduction="sum")
+    return torch.tanh(logits / softcap) * softcap if softcap else logits

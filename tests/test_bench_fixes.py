@@ -1,0 +1,34 @@
+"""The fixes table's variants: plain SFT turns every fix off, each row adds only its own settings."""
+
+import importlib.util
+from pathlib import Path
+
+from lexitune.config import load_config
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "fixes.py"
+CONFIG = Path(__file__).resolve().parents[1] / "examples" / "culinary-fr" / "lexitune.yaml"
+
+
+def _fixes():
+    spec = importlib.util.spec_from_file_location("bench_fixes", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_variant_differs_from_plain_sft_by_its_own_fixes_only():
+    table = _fixes().variants("fr", replay=1.0, negatives=1.0, augment=0.5)
+    configs = {name: load_config(CONFIG, sets) for name, sets in table.items()}
+    plain = configs["plain SFT"]
+    assert plain.train.replay_ratio == 0 and plain.generate.negatives == 0 and plain.generate.augment == 0
+    assert plain.generate.system_prompt is None and not plain.train.select and not plain.train.replay_distill
+    replay = configs["+ replay"]
+    assert replay.train.replay_ratio == 1.0 and replay.train.replay_distill and replay.generate.negatives == 0
+    assert configs["+ negatives"].generate.negatives == 1.0 and configs["+ negatives"].train.replay_ratio == 0
+    assert configs["+ negatives + augment"].generate.augment == 0.5
+    assert configs["+ scope"].generate.system_prompt and configs["+ selection"].train.select
+    pair = configs["replay + negatives"]
+    assert pair.train.replay_ratio == 1.0 and pair.generate.negatives == 1.0 and pair.generate.augment == 0
+    every = configs["all fixes"]
+    assert every.train.replay_distill and every.generate.augment == 0.5 and every.train.select
+    assert every.generate.system_prompt and every.generate.negatives == 1.0
