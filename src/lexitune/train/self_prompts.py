@@ -24,6 +24,7 @@ import re
 import torch
 from rapidfuzz import fuzz, process
 
+from lexitune.errors import LexituneError
 from lexitune.evaluate.generation import stop_ids
 from lexitune.evaluate.metrics import normalize
 from lexitune.evaluate.probes.general import load_general
@@ -46,7 +47,10 @@ def user_turn_prefix(tokenizer, system: list[dict]) -> str:
     """The rendered conversation up to where a user's message would start."""
     text = tokenizer.apply_chat_template([*system, {"role": "user", "content": _MARK}], tokenize=False)
     if _MARK not in text:
-        raise ValueError("the chat template does not render the user's message verbatim")
+        raise LexituneError(
+            "the model's chat template does not render a user's message verbatim, so it cannot be asked to "
+            "write replay prompts: set train.replay_source=shipped"
+        )
     return text[: text.index(_MARK)]
 
 
