@@ -32,9 +32,11 @@ SCOPE = {
 }
 
 
-def variants(language: str, replay: float, negatives: float, augment: float) -> dict[str, list[str]]:
+def variants(
+    language: str, replay: float, negatives: float, augment: float, known: float = 0.0
+) -> dict[str, list[str]]:
     fixes = {
-        "replay": [f"train.replay_ratio={replay}", "train.replay_distill=true"],
+        "replay": [f"train.replay_ratio={replay}", "train.replay_distill=true", f"train.replay_known={known}"],
         "negatives": [f"generate.negatives={negatives}"],
         "augment": [f"generate.augment={augment}"],
         "scope": [f"generate.system_prompt={json.dumps(SCOPE[language], ensure_ascii=False)}"],
@@ -44,6 +46,7 @@ def variants(language: str, replay: float, negatives: float, augment: float) -> 
     plain = [
         "train.replay_ratio=0",
         "train.replay_distill=false",
+        "train.replay_known=0",
         "generate.negatives=0",
         "generate.augment=0",
         "generate.system_prompt=null",
@@ -73,7 +76,7 @@ def _subset_glossary(config_path: Path, terms: int, tmp: Path) -> list[str]:
     return [f"glossary.path={path}", "glossary.duplicates=first"]
 
 
-CACHES = ["eval/before.json", "eval/probes_before.json", "data/replay.jsonl"]
+CACHES = ["eval/before.json", "eval/probes_before.json", "data/replay.jsonl", "data/replay_known.jsonl"]
 
 
 def _copy_caches(sources: dict[str, Path], dst: Path) -> None:
@@ -125,6 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--terms", type=int, default=None, help="use only the first N glossary terms")
     parser.add_argument("--replay", type=float, default=1.0, help="train.replay_ratio of the replay variant")
+    parser.add_argument(
+        "--known", type=float, default=0.25, help="train.replay_known of the replay variant (well-known acronyms)"
+    )
     parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
     parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
     parser.add_argument("--only", nargs="*", default=None, help="variants to run (default: all)")
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     sources: dict[str, Path] = {}  # cache file -> first run folder that wrote it, without a scope prompt
-    table = variants(language, args.replay, args.negatives, args.augment)
+    table = variants(language, args.replay, args.negatives, args.augment, args.known)
     for name, sets in table.items():
         folder = args.out / name.replace("+ ", "").replace(" ", "-")
         scoped = any("system_prompt=" in s and not s.endswith("null") for s in sets)
@@ -155,7 +161,8 @@ def main(argv: list[str] | None = None) -> None:
                     {
                         k: v
                         for k, v in sources.items()
-                        if k != "data/replay.jsonl" or config.train.replay_ratio == args.replay
+                        if (k != "data/replay.jsonl" or config.train.replay_ratio == args.replay)
+                        and (k != "data/replay_known.jsonl" or config.train.replay_known == args.known)
                     },
                     folder,
                 )

@@ -163,6 +163,11 @@ class TrainConfig(_Section):
     replay_ratio: float = Field(
         0.0, ge=0, description="general prompts answered by the base model itself, per glossary training conversation"
     )
+    replay_known: float = Field(
+        0.0,
+        ge=0,
+        description="well-known acronyms (none a probe question) asked in the glossary's training styles and answered by the base model, per glossary training conversation",
+    )
     replay_source: Literal["shipped", "self", "both"] = Field(
         "both",
         description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",

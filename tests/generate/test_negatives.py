@@ -5,8 +5,8 @@ from lexitune.evaluate.probes import is_decline
 from lexitune.generate import generate_conversations
 from lexitune.generate.invented import abstention_pool, invented_acronyms, training_pool, validation_pool
 from lexitune.generate.negatives import DECLINES, negative_conversations
-from lexitune.generate.templates import ANSWERS
 from lexitune.generate.split import style_pools
+from lexitune.generate.templates import ANSWERS
 from lexitune.glossary.term import Term
 
 # Short terms and aliases whose letters are the only letters: collisions are likely unless avoided.

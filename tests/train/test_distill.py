@@ -8,7 +8,7 @@ from lexitune.generate.dataset import Conversation
 from lexitune.models import load_model, load_tokenizer
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import collate, tokenize_all
-from lexitune.train.shared_prefix import answer_loss_sum
+from lexitune.train.shared_prefix import answer_loss_sum, base_answer_logits, shared_prefix_length
 
 
 def _conversation(i: int, style: str) -> Conversation:
@@ -61,6 +61,18 @@ def test_a_moved_adapter_pays_kl_on_distilled_rows_and_gets_a_gradient(lora_and_
     assert loss.item() > 1e-3
     loss.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for n, p in model.named_parameters() if "lora_B" in n)
+
+
+def test_the_teachers_shared_prefix_gives_the_full_sequences_logits(lora_and_batch):
+    model, batch = lora_and_batch
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)  # the teacher must still be the base model, adapter or not
+    rows = {k: v[batch["distill"]] for k, v in batch.items() if k != "distill"}
+    assert shared_prefix_length(rows) > 0  # the chat template's system turn
+    shared, full = base_answer_logits(model, rows, True), base_answer_logits(model, rows, False)
+    assert shared.shape == full.shape and torch.allclose(shared, full, atol=1e-4)
 
 
 def test_distillation_without_an_adapter_is_refused():

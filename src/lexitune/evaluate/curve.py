@@ -119,19 +119,11 @@ class LearningCurve:
 
 
 def make_curve(
-    config: Config,
-    run: RunDir,
-    tokenizer,
-    terms: list[Term],
-    test_set: list[Conversation],
-    *,
-    tracker=None,
-    on_point: PointHook | None = None,
-    resume: bool = False,
+    config: Config, run: RunDir, tokenizer, terms: list[Term], test_set: list[Conversation], **options
 ) -> LearningCurve | None:
     """The learning curve the config asks for, or None when `eval.curve_every` is 0."""
     if config.train.early_stopping_patience and not config.eval.curve_every:
         raise LexituneError("train.early_stopping_patience needs a learning curve: set eval.curve_every too")
     if not config.eval.curve_every or not test_set:
         return None
-    return LearningCurve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_point, resume=resume)
+    return LearningCurve(config, run, tokenizer, terms, test_set, **options)  # tracker, on_point, resume

@@ -8,6 +8,9 @@ this is several times faster than one question at a time, with identical greedy 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 
@@ -23,11 +26,7 @@ def answer_questions(
     texts = prompt_texts(tokenizer, prompts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     answers: list[str] = [""] * len(texts)
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"  # generation continues from the right edge of every row
-    was_training = model.training
-    model.eval()
-    try:
+    with generating(model, tokenizer):
         for start in range(0, len(order), batch_size):
             ids = order[start : start + batch_size]
             enc = tokenizer([texts[i] for i in ids], return_tensors="pt", padding=True, add_special_tokens=False)
@@ -42,10 +41,20 @@ def answer_questions(
             new = out[:, enc["input_ids"].shape[1] :]
             for i, row in zip(ids, new, strict=True):
                 answers[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
+    return answers
+
+
+@contextmanager
+def generating(model, tokenizer) -> Iterator[None]:
+    """Left padding (generation continues from the right edge of every row) and eval mode, restored after."""
+    side, was_training = tokenizer.padding_side, model.training
+    tokenizer.padding_side = "left"
+    model.eval()
+    try:
+        yield
     finally:
         tokenizer.padding_side = side
         model.train(was_training)
-    return answers
 
 
 def stop_ids(model, tokenizer) -> list[int]:

@@ -9,7 +9,9 @@ the base model's, greedy, with the same chat template and system prompt as every
 the 70 shipped prompts (`train.replay_source: both`, the default) or instead of them (`self`), the
 base model writes its own prompts (`self_prompts`), so a large ratio never repeats a prompt. A
 prompt or answer that mentions a glossary term or alias is dropped, so replay never teaches
-anything about the glossary. Cached in the run folder as `data/replay.jsonl`.
+anything about the glossary. Cached in the run folder as `data/replay.jsonl`. With
+`train.replay_known`, questions about well-known acronyms asked the glossary's way join them
+(`known.py`, cached as `data/replay_known.jsonl`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from lexitune.evaluate.generation import answer_questions
 from lexitune.generate.dataset import Conversation, Message, read_conversations, write_conversations
 from lexitune.glossary.term import Term, mentions
 from lexitune.rundir import RunDir
+from lexitune.train.known import STYLE as KNOWN_STYLE
+from lexitune.train.known import keep_answer, known_prompts
 from lexitune.train.self_prompts import self_prompts
 
 PROMPTS_PATH = Path(__file__).resolve().parent / "assets" / "replay_prompts.jsonl"
@@ -44,17 +48,67 @@ def _clean(answer: str) -> str:
     return answer[: ends[-1].end()] if ends else answer
 
 
+def _cached(path: Path) -> list[Conversation] | None:
+    if not path.exists():
+        return None
+    # An empty cache: the base model gave no usable answer.
+    return read_conversations(path) if path.read_text(encoding="utf-8").strip() else []
+
+
+def _system(config: Config) -> list[dict]:
+    return [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+
+
 def replay_conversations(
     model, tokenizer, config: Config, run: RunDir, terms: list[Term], n_glossary: int
 ) -> list[Conversation]:
-    """round(train.replay_ratio x n_glossary) conversations; `model` must be the untuned base."""
-    n = round(config.train.replay_ratio * n_glossary)
+    """General replay, then well-known acronyms, each a ratio of n_glossary; `model` must be the untuned base."""
+    general = _replayed(
+        model,
+        tokenizer,
+        config,
+        run.data / "replay.jsonl",
+        round(config.train.replay_ratio * n_glossary),
+        terms,
+        lambda n, system: _general_prompts(model, tokenizer, config, terms, n, system),
+    )
+    known = _replayed(
+        model,
+        tokenizer,
+        config,
+        run.data / "replay_known.jsonl",
+        round(config.train.replay_known * n_glossary),
+        terms,
+        # The base model gets many wrong and only right answers are kept: ask thrice as many.
+        lambda n, _: known_prompts(terms, config, 3 * n),
+        style=KNOWN_STYLE,
+        keep=keep_answer,
+    )
+    return general + known
+
+
+def _replayed(model, tokenizer, config: Config, cache: Path, n: int, terms: list[Term], prompts_for, **build):
+    """n conversations of prompts_for(n, system) answered by the base model, cached at `cache`."""
     if n <= 0:
         return []
-    cache = run.data / "replay.jsonl"
-    if cache.exists():  # an empty cache: the base model gave no usable answer
-        return read_conversations(cache) if cache.read_text(encoding="utf-8").strip() else []
-    system = [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+    if (cached := _cached(cache)) is not None:
+        return cached
+    system = _system(config)
+    prompts = prompts_for(n, system)
+    answers = answer_questions(
+        model,
+        tokenizer,
+        [[*system, {"role": "user", "content": p}] for p in prompts],
+        batch_size=config.eval.batch_size,
+        max_new_tokens=config.train.replay_max_new_tokens,
+    )
+    out = build_replay(prompts, answers, terms, n, system, **build)
+    write_conversations(cache, out)
+    return out
+
+
+def _general_prompts(model, tokenizer, config: Config, terms: list[Term], n: int, system: list[dict]) -> list[str]:
+    """The shipped prompts, shuffled, then (replay_source both or self) prompts the base model writes."""
     prompts = replay_prompts(terms) if config.train.replay_source != "self" else []
     random.Random(f"{config.seed}\x00replay").shuffle(prompts)
     prompts = prompts[:n]
@@ -64,27 +118,29 @@ def replay_conversations(
         prompts += self_prompts(
             model, tokenizer, wanted, terms, system, seed=config.seed, batch_size=config.eval.batch_size
         )
-    answers = answer_questions(
-        model,
-        tokenizer,
-        [[*system, {"role": "user", "content": p}] for p in prompts],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.train.replay_max_new_tokens,
-    )
-    out = build_replay(prompts, answers, terms, n, system)
-    write_conversations(cache, out)
-    return out
+    return prompts
 
 
 def build_replay(
-    prompts: list[str], answers: list[str], terms: list[Term], n: int, system: list[dict]
+    prompts: list[str],
+    answers: list[str],
+    terms: list[Term],
+    n: int,
+    system: list[dict],
+    *,
+    style: str = "replay",
+    keep=lambda prompt, answer: True,
 ) -> list[Conversation]:
-    """n conversations from the base model's answers, skipping empty ones and any naming a glossary term."""
-    pairs = [(p, _clean(a)) for p, a in zip(prompts, answers, strict=True) if _clean(a) and not mentions(a, terms)]
+    """n conversations from the base model's answers kept by `keep(prompt, answer)`, none naming a glossary term."""
+    pairs = [
+        (p, _clean(a))
+        for p, a in zip(prompts, answers, strict=True)
+        if _clean(a) and keep(p, _clean(a)) and not mentions(a, terms)
+    ]
     out = []
     for i in range(n if pairs else 0):  # fewer prompts than asked for: cycle through them
         prompt, answer = pairs[i % len(pairs)]
         messages = [Message(**m) for m in system]
         messages += [Message(role="user", content=prompt), Message(role="assistant", content=answer)]
-        out.append(Conversation(term="", split="train", style="replay", messages=messages))
+        out.append(Conversation(term="", split="train", style=style, messages=messages))
     return out

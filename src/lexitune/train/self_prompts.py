@@ -25,7 +25,7 @@ import torch
 from rapidfuzz import fuzz, process
 
 from lexitune.errors import LexituneError
-from lexitune.evaluate.generation import stop_ids
+from lexitune.evaluate.generation import generating, stop_ids
 from lexitune.evaluate.metrics import normalize
 from lexitune.evaluate.probes.general import load_general
 from lexitune.generate.invented import COMMON_ACRONYMS
@@ -84,37 +84,28 @@ def self_prompts(
     prefix = user_turn_prefix(tokenizer, system)
     stops = stop_ids(model, tokenizer)
     out: dict[str, None] = {}  # ordered and distinct
-    side, was_training = tokenizer.padding_side, model.training
-    tokenizer.padding_side = "left"
-    model.eval()
     # A private generator state: sampling must be reproducible without touching the caller's RNG.
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), generating(model, tokenizer):
         torch.manual_seed(seed)
-        try:
-            for round_ in range(max_rounds):
-                if len(out) >= n:
-                    break
-                rows = min(batch_size, 2 * (n - len(out)))
-                starts = [STARTERS[(round_ * batch_size + i) % len(STARTERS)] for i in range(rows)]
-                enc = tokenizer(
-                    [prefix + s for s in starts], return_tensors="pt", padding=True, add_special_tokens=False
-                )
-                enc = {k: v.to(model.device) for k, v in enc.items()}
-                generated = model.generate(
-                    **enc,
-                    do_sample=True,
-                    temperature=1.0,
-                    top_p=0.95,
-                    max_new_tokens=max_new_tokens,
-                    pad_token_id=tokenizer.pad_token_id,
-                    eos_token_id=stops,
-                )
-                for start, row in zip(starts, generated[:, enc["input_ids"].shape[1] :], strict=True):
-                    finished = bool(set(row.tolist()) & set(stops))  # one cut by the length limit is not
-                    prompt = (start + tokenizer.decode(row, skip_special_tokens=True)).strip()
-                    if finished and keep(prompt, terms, probe):
-                        out.setdefault(prompt)
-        finally:
-            tokenizer.padding_side = side
-            model.train(was_training)
+        for round_ in range(max_rounds):
+            if len(out) >= n:
+                break
+            rows = min(batch_size, 2 * (n - len(out)))
+            starts = [STARTERS[(round_ * batch_size + i) % len(STARTERS)] for i in range(rows)]
+            enc = tokenizer([prefix + s for s in starts], return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = {k: v.to(model.device) for k, v in enc.items()}
+            generated = model.generate(
+                **enc,
+                do_sample=True,
+                temperature=1.0,
+                top_p=0.95,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=stops,
+            )
+            for start, row in zip(starts, generated[:, enc["input_ids"].shape[1] :], strict=True):
+                finished = bool(set(row.tolist()) & set(stops))  # one cut by the length limit is not
+                prompt = (start + tokenizer.decode(row, skip_special_tokens=True)).strip()
+                if finished and keep(prompt, terms, probe):
+                    out.setdefault(prompt)
     return list(out)[:n]

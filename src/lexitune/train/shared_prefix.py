@@ -79,21 +79,23 @@ def answer_loss_sum(model, batch: dict[str, torch.Tensor], share_prefix: bool = 
     # Kept positions are row-major, so a distilled row's positions are its own, in order.
     flagged = distill.unsqueeze(1).expand_as(keep)[keep]
     loss = F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="sum")
-    teacher = base_answer_logits(model, {k: v[distill] for k, v in batch.items() if k != "distill"})
+    rows = {k: v[distill] for k, v in batch.items() if k != "distill"}
+    teacher = base_answer_logits(model, rows, share_prefix)
     return loss + F.kl_div(
         F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="sum"
     )
 
 
 @torch.no_grad()
-def base_answer_logits(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The untuned model's logits at the answer positions: the adapter switched off."""
+def base_answer_logits(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> torch.Tensor:
+    """The untuned model's logits at the answer positions (row-major): the adapter switched off."""
     if not hasattr(model, "disable_adapter"):
         raise ValueError("distillation toward the base model needs an adapter (train.method lora or dora)")
     base = model.get_base_model()
+    prefix = shared_prefix_length(batch) if share_prefix else 0
     with model.disable_adapter():
-        hidden, _ = decoder_hidden(base.get_decoder(), batch, 0)
-        return _answer_logits(base, hidden[:, :-1], batch["labels"][:, 1:] != IGNORE)
+        hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
+        return _answer_logits(base, hidden[:, :-1], batch["labels"][:, offset + 1 :] != IGNORE)
 
 
 def _answer_logits(base, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
