@@ -5,18 +5,21 @@
 Recall alone rewards exactly the failure this guards against (a model that answers everything with
 a glossary definition). Every `train.select_every` steps the model answers a small validation set
 that neither training nor the reported metrics use: each term in a training-pool style its own
-conversations did not use, the probe's `val` general questions, and invented acronyms from their
+conversations did not use (or, trained in every style, one decorated with an opener or a closer), the probe's `val` general questions, and invented acronyms from their
 own pool. The score is the mean of the three shares; the best weights are kept and restored at the
 end, and `train.select_patience` scores without improvement stop training early.
 """
 
 from __future__ import annotations
 
+import random
+
 from lexitune.config import Config
 from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.evaluate.probes.general import is_correct, load_general
+from lexitune.generate.augment import decorate
 from lexitune.generate.dataset import Conversation
 from lexitune.generate.invented import validation_pool
 from lexitune.generate.split import style_pools
@@ -42,9 +45,13 @@ class Selector:
         pool, _ = style_pools(config.generate)
         used = {(c.term, c.style) for c in train_set}
         self.glossary = []
-        for term in terms[:MAX_TERMS]:
-            free = [s for s in pool if (term.term, s) not in used] or pool
-            self.glossary.append((QUESTIONS[language][free[0]].format(term=term.term), term.definition))
+        rng = random.Random(f"{config.seed}\x00select")
+        for i, term in enumerate(terms[:MAX_TERMS]):
+            free = [s for s in pool if (term.term, s) not in used]
+            question = QUESTIONS[language][free[0] if free else pool[i % len(pool)]].format(term=term.term)
+            if not free:  # trained in every style: an opener or a closer makes a phrasing it never saw
+                question = decorate(question, language, rng)
+            self.glossary.append((question, term.definition))
         self.general = load_general("val")
         self.unknown = [
             QUESTIONS[language][pool[i % len(pool)]].format(term=t)
