@@ -8,7 +8,8 @@ its own folder under --out; the table (markdown, as in the README) is printed an
 `OUT/table.md`, the figures to `OUT/results.json`. The base model's answers are the same for
 every variant that asks the same questions, so they are copied from the first run instead of
 being recomputed (the run folder's own caches: eval/before.json, eval/probes_before.json, and the
-base model's replay answers, data/replay.jsonl).
+base model's replay answers, data/replay.jsonl and data/replay_known.jsonl). The replay fix is
+`replay_ratio` (--replay) distilled, with well-known acronyms (`replay_known`, --known).
 """
 
 from __future__ import annotations
