@@ -8,8 +8,9 @@ its own folder under --out; the table (markdown, as in the README) is printed an
 `OUT/table.md`, the figures to `OUT/results.json`. The base model's answers are the same for
 every variant that asks the same questions, so they are copied from the first run instead of
 being recomputed (the run folder's own caches: eval/before.json, eval/probes_before.json, and the
-base model's replay answers, data/replay.jsonl and data/replay_known.jsonl). The replay fix is
-`replay_ratio` (--replay) distilled, with well-known acronyms (`replay_known`, --known).
+base model's replay answers, data/replay*.jsonl). The replay fix is `replay_ratio` (--replay)
+distilled, with well-known acronyms (`replay_known`, --known) and calculations
+(`replay_arithmetic`, --arithmetic).
 """
 
 from __future__ import annotations
@@ -34,10 +35,15 @@ SCOPE = {
 
 
 def variants(
-    language: str, replay: float, negatives: float, augment: float, known: float = 0.0
+    language: str, replay: float, negatives: float, augment: float, known: float = 0.0, arithmetic: float = 0.0
 ) -> dict[str, list[str]]:
     fixes = {
-        "replay": [f"train.replay_ratio={replay}", "train.replay_distill=true", f"train.replay_known={known}"],
+        "replay": [
+            f"train.replay_ratio={replay}",
+            "train.replay_distill=true",
+            f"train.replay_known={known}",
+            f"train.replay_arithmetic={arithmetic}",
+        ],
         "negatives": [f"generate.negatives={negatives}"],
         "augment": [f"generate.augment={augment}"],
         "scope": [f"generate.system_prompt={json.dumps(SCOPE[language], ensure_ascii=False)}"],
@@ -48,6 +54,7 @@ def variants(
         "train.replay_ratio=0",
         "train.replay_distill=false",
         "train.replay_known=0",
+        "train.replay_arithmetic=0",
         "generate.negatives=0",
         "generate.augment=0",
         "generate.system_prompt=null",
@@ -77,7 +84,13 @@ def _subset_glossary(config_path: Path, terms: int, tmp: Path) -> list[str]:
     return [f"glossary.path={path}", "glossary.duplicates=first"]
 
 
-CACHES = ["eval/before.json", "eval/probes_before.json", "data/replay.jsonl", "data/replay_known.jsonl"]
+CACHES = [
+    "eval/before.json",
+    "eval/probes_before.json",
+    "data/replay.jsonl",
+    "data/replay_known.jsonl",
+    "data/replay_arithmetic.jsonl",
+]
 
 
 def _copy_caches(sources: dict[str, Path], dst: Path) -> None:
@@ -132,6 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--known", type=float, default=0.25, help="train.replay_known of the replay variant (well-known acronyms)"
     )
+    parser.add_argument(
+        "--arithmetic", type=float, default=0.25, help="train.replay_arithmetic of the replay variant (calculations)"
+    )
     parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
     parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
     parser.add_argument("--only", nargs="*", default=None, help="variants to run (default: all)")
@@ -144,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     sources: dict[str, Path] = {}  # cache file -> first run folder that wrote it, without a scope prompt
-    table = variants(language, args.replay, args.negatives, args.augment, args.known)
+    table = variants(language, args.replay, args.negatives, args.augment, args.known, args.arithmetic)
     for name, sets in table.items():
         folder = args.out / name.replace("+ ", "").replace(" ", "-")
         scoped = any("system_prompt=" in s and not s.endswith("null") for s in sets)
@@ -164,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
                         for k, v in sources.items()
                         if (k != "data/replay.jsonl" or config.train.replay_ratio == args.replay)
                         and (k != "data/replay_known.jsonl" or config.train.replay_known == args.known)
+                        and (k != "data/replay_arithmetic.jsonl" or config.train.replay_arithmetic == args.arithmetic)
                     },
                     folder,
                 )

@@ -168,6 +168,11 @@ class TrainConfig(_Section):
         ge=0,
         description="well-known acronyms (none a probe question) asked in the glossary's training styles and answered by the base model, per glossary training conversation",
     )
+    replay_arithmetic: float = Field(
+        0.0,
+        ge=0,
+        description="small calculations (none a probe question) in the glossary's language and the other, answered by the base model and kept only when right, per glossary training conversation",
+    )
     replay_source: Literal["shipped", "self", "both"] = Field(
         "both",
         description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",

@@ -48,6 +48,14 @@ class Term(BaseModel):
         return [(self.context_of(i), d) for i, d in enumerate(self.definitions) if self.context_of(i)]
 
 
+_ALL_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]+\b")
+
+
+def capitalised_words(text: str) -> list[str]:
+    """The all-capitals words of `text` (two characters or more): what reads as an acronym."""
+    return _ALL_CAPITALS.findall(text)
+
+
 def mentions(text: str, terms: list[Term]) -> bool:
     """True when `text` contains a glossary term or alias as a word, ignoring case."""
     for t in terms:

@@ -71,7 +71,7 @@ def tokenize_all(tokenizer, conversations, max_length: int, distill_replay: bool
     examples = [tokenize(tokenizer, [m.model_dump() for m in c.messages], max_length) for c in conversations]
     if distill_replay:
         for example, c in zip(examples, conversations, strict=True):
-            example.distill = c.style.split("/")[0] == "replay"  # replay and replay/known
+            example.distill = c.style.split("/")[0] == "replay"  # replay, replay/known, replay/arithmetic
     if not any(label != IGNORE for ex in examples for label in ex.labels):
         raise LexituneError(f"no answer tokens left after truncation to train.max_length={max_length}")
     return examples

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,10 +27,9 @@ from lexitune.evaluate.probes.general import GENERAL_PATH, is_correct, load_gene
 from lexitune.generate.invented import taken_names
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
-from lexitune.glossary.term import Term
+from lexitune.glossary.term import Term, capitalised_words
 
 KNOWN_PATH = Path(__file__).resolve().parent / "assets" / "known_acronyms.json"
-_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]+\b")
 STYLE = "replay/known"
 
 
@@ -43,7 +41,7 @@ def _expansions(path: str) -> dict[str, tuple[str, ...]]:
 def probe_acronyms(path=GENERAL_PATH) -> set[str]:
     """Every all-capitals word of the general probe, whatever its split: those stay unseen in training."""
     return {
-        w for split in ("test", "val") for q in load_general(split, path=path) for w in _CAPITALS.findall(q.question)
+        w for split in ("test", "val") for q in load_general(split, path=path) for w in capitalised_words(q.question)
     }
 
 
@@ -72,6 +70,6 @@ def known_prompts(terms: list[Term], config: Config, n: int) -> list[str]:
 
 def keep_answer(prompt: str, answer: str) -> bool:
     """Replay a base answer only when it gives an accepted expansion of the acronym asked, and no decline."""
-    asked = [a for a in _CAPITALS.findall(prompt) if a in _expansions(str(KNOWN_PATH))]
+    asked = [a for a in capitalised_words(prompt) if a in _expansions(str(KNOWN_PATH))]
     accepted = [e for a in asked for e in _expansions(str(KNOWN_PATH))[a]]
     return bool(accepted) and is_correct(answer, accepted) and not is_decline(answer)

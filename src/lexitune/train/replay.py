@@ -11,7 +11,8 @@ base model writes its own prompts (`self_prompts`), so a large ratio never repea
 prompt or answer that mentions a glossary term or alias is dropped, so replay never teaches
 anything about the glossary. Cached in the run folder as `data/replay.jsonl`. With
 `train.replay_known`, questions about well-known acronyms asked the glossary's way join them
-(`known.py`, cached as `data/replay_known.jsonl`).
+(`known.py`, cached as `data/replay_known.jsonl`); with `train.replay_arithmetic`, small
+calculations (`arithmetic.py`, `data/replay_arithmetic.jsonl`). Both keep only right answers.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from lexitune.evaluate.generation import answer_questions
 from lexitune.generate.dataset import Conversation, Message, read_conversations, write_conversations
 from lexitune.glossary.term import Term, mentions
 from lexitune.rundir import RunDir
-from lexitune.train.known import STYLE as KNOWN_STYLE
-from lexitune.train.known import keep_answer, known_prompts
+from lexitune.train import arithmetic, known
 from lexitune.train.self_prompts import self_prompts
 
 PROMPTS_PATH = Path(__file__).resolve().parent / "assets" / "replay_prompts.jsonl"
@@ -62,7 +62,7 @@ def _system(config: Config) -> list[dict]:
 def replay_conversations(
     model, tokenizer, config: Config, run: RunDir, terms: list[Term], n_glossary: int
 ) -> list[Conversation]:
-    """General replay, then well-known acronyms, each a ratio of n_glossary; `model` must be the untuned base."""
+    """General replay, well-known acronyms, calculations: each a ratio of n_glossary; `model`: the untuned base."""
     general = _replayed(
         model,
         tokenizer,
@@ -72,7 +72,7 @@ def replay_conversations(
         terms,
         lambda n, system: _general_prompts(model, tokenizer, config, terms, n, system),
     )
-    known = _replayed(
+    acronyms = _replayed(
         model,
         tokenizer,
         config,
@@ -80,11 +80,23 @@ def replay_conversations(
         round(config.train.replay_known * n_glossary),
         terms,
         # The base model gets many wrong and only right answers are kept: ask thrice as many.
-        lambda n, _: known_prompts(terms, config, 3 * n),
-        style=KNOWN_STYLE,
-        keep=keep_answer,
+        lambda n, _: known.known_prompts(terms, config, 3 * n),
+        style=known.STYLE,
+        keep=known.keep_answer,
     )
-    return general + known
+    calculations = _replayed(
+        model,
+        tokenizer,
+        config,
+        run.data / "replay_arithmetic.jsonl",
+        round(config.train.replay_arithmetic * n_glossary),
+        terms,
+        # About a third of the base model's answers are right: ask thrice as many.
+        lambda n, _: arithmetic.arithmetic_prompts(config, 3 * n),
+        style=arithmetic.STYLE,
+        keep=arithmetic.keep_answer,
+    )
+    return general + acronyms + calculations
 
 
 def _replayed(model, tokenizer, config: Config, cache: Path, n: int, terms: list[Term], prompts_for, **build):

@@ -29,7 +29,7 @@ from lexitune.evaluate.generation import generating, stop_ids
 from lexitune.evaluate.metrics import normalize
 from lexitune.evaluate.probes.general import load_general
 from lexitune.generate.invented import COMMON_ACRONYMS
-from lexitune.glossary.term import Term, mentions
+from lexitune.glossary.term import Term, capitalised_words, mentions
 
 _MARK = "\x00LEXITUNE-USER\x00"
 MIN_CHARS, MAX_CHARS = 8, 300
@@ -40,7 +40,6 @@ STARTERS = [
     "", "What", "Who", "Which", "How many", "Where", "When", "Why", "Name", "Write", "Give me", "Translate",
     "Quel", "Quelle", "Qui", "Combien", "Où", "Comment", "Pourquoi", "Donne", "Écris", "Traduis",
 ]  # fmt: skip
-_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]{1,}\b")
 
 
 def user_turn_prefix(tokenizer, system: list[dict]) -> str:
@@ -60,7 +59,7 @@ def keep(prompt: str, terms: list[Term], probe_questions: list[str]) -> bool:
         MIN_CHARS <= len(prompt) <= MAX_CHARS
         and bool(re.search(r"\w\w", prompt))
         and not mentions(prompt, terms)
-        and all(word in COMMON_ACRONYMS for word in _CAPITALS.findall(prompt))
+        and all(word in COMMON_ACRONYMS for word in capitalised_words(prompt))
         and process.extractOne(normalize(prompt), probe_questions, scorer=fuzz.ratio, score_cutoff=PROBE_SIMILARITY)
         is None
     )
