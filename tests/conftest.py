@@ -55,6 +55,14 @@ def tiny_model_dir(tmp_path_factory, real_model_dir) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_base(tiny_model_dir):
+    """The tiny model and its tokenizer, loaded once: for tests that only ask it questions."""
+    from lexitune.models import load_model, load_tokenizer
+
+    return load_model(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir))
+
+
 @pytest.fixture
 def tiny_config(tiny_model_dir, tmp_path):
     """A config for a seconds-long run on 4 culinary terms with the tiny model."""

@@ -51,13 +51,11 @@ def test_only_answers_stating_the_result_are_kept():
     assert [(c.question, c.answer) for c in rows] == [("What is 7 times 5?", "7 times 5 is 35.")] * 2
 
 
-def test_arithmetic_replay_is_cached_apart(tiny_config, tiny_model_dir, tmp_path):
-    from lexitune.models import load_model, load_tokenizer
-
+def test_arithmetic_replay_is_cached_apart(tiny_config, tiny_base, tmp_path):
     tiny_config.train.replay_arithmetic = 0.5
     tiny_config.train.replay_max_new_tokens = 8
     run = RunDir(tmp_path / "run")
-    model, tokenizer = load_model(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir))
+    model, tokenizer = tiny_base
     rows = replay_conversations(model, tokenizer, tiny_config, run, [], n_glossary=8)
     assert (run.data / "replay_arithmetic.jsonl").exists() and not (run.data / "replay_known.jsonl").exists()
     assert len(rows) in (0, 4) and all(c.style == "replay/arithmetic" for c in rows)

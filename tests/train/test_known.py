@@ -5,7 +5,6 @@ import re
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
-from lexitune.models import load_model, load_tokenizer
 from lexitune.rundir import RunDir
 from lexitune.train.data import tokenize_all
 from lexitune.train.known import keep_answer, known_acronyms, known_prompts, probe_acronyms
@@ -63,17 +62,17 @@ def test_only_right_answers_are_replayed_and_never_a_glossary_mention():
     ] * 2
 
 
-def test_known_rows_are_distilled_like_replay(tiny_model_dir):
-    tokenizer = load_tokenizer(str(tiny_model_dir))
+def test_known_rows_are_distilled_like_replay(tiny_base):
+    _, tokenizer = tiny_base
     rows = build_replay(["Que signifie BBC ?"], ["British Broadcasting Corporation."], [], 1, [], style="replay/known")
     assert tokenize_all(tokenizer, rows, 64, distill_replay=True)[0].distill
 
 
-def test_known_replay_is_cached_apart_from_general_replay(tiny_config, tiny_model_dir, tmp_path):
+def test_known_replay_is_cached_apart_from_general_replay(tiny_config, tiny_base, tmp_path):
     tiny_config.train.replay_known = 0.5
     tiny_config.train.replay_max_new_tokens = 8
     run = RunDir(tmp_path / "run")
-    model, tokenizer = load_model(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir))
+    model, tokenizer = tiny_base
     rows = replay_conversations(model, tokenizer, tiny_config, run, TERMS, n_glossary=8)
     assert (run.data / "replay_known.jsonl").exists() and not (run.data / "replay.jsonl").exists()
     assert len(rows) in (0, 4) and all(c.style == "replay/known" for c in rows)

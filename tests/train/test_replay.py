@@ -1,7 +1,6 @@
 """Replay data never contains a glossary term; it is the base model's own answers."""
 
 from lexitune.glossary.term import Term
-from lexitune.models import load_model, load_tokenizer
 from lexitune.rundir import RunDir
 from lexitune.train.replay import build_replay, mentions, replay_conversations, replay_prompts
 
@@ -29,13 +28,13 @@ def test_build_replay_drops_answers_naming_terms_and_cuts_unfinished_sentences()
     assert replay[0].messages[0].content == "S" and replay[0].question == "What is 2 + 2?"
 
 
-def test_replay_conversations_are_the_base_models_answers_cached_in_the_run(tiny_config, tiny_model_dir, tmp_path):
+def test_replay_conversations_are_the_base_models_answers_cached_in_the_run(tiny_config, tiny_base, tmp_path):
     from lexitune.evaluate.generation import answer_questions
 
     tiny_config.train.replay_ratio = 0.5
     tiny_config.train.replay_max_new_tokens = 8
     run = RunDir(tmp_path / "run")
-    model, tokenizer = load_model(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir))
+    model, tokenizer = tiny_base
     replay = replay_conversations(model, tokenizer, tiny_config, run, TERMS, n_glossary=20)
     # The random tiny model's answers are empty, and empty answers are never trained on.
     base = answer_questions(

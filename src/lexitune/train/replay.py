@@ -63,40 +63,35 @@ def replay_conversations(
     model, tokenizer, config: Config, run: RunDir, terms: list[Term], n_glossary: int
 ) -> list[Conversation]:
     """General replay, well-known acronyms, calculations: each a ratio of n_glossary; `model`: the untuned base."""
-    general = _replayed(
-        model,
-        tokenizer,
-        config,
-        run.data / "replay.jsonl",
-        round(config.train.replay_ratio * n_glossary),
-        terms,
-        lambda n, system: _general_prompts(model, tokenizer, config, terms, n, system),
-    )
-    acronyms = _replayed(
-        model,
-        tokenizer,
-        config,
-        run.data / "replay_known.jsonl",
-        round(config.train.replay_known * n_glossary),
-        terms,
-        # The base model gets many wrong and only right answers are kept: ask thrice as many.
-        lambda n, _: known.known_prompts(terms, config, 3 * n),
-        style=known.STYLE,
-        keep=known.keep_answer,
-    )
-    calculations = _replayed(
-        model,
-        tokenizer,
-        config,
-        run.data / "replay_arithmetic.jsonl",
-        round(config.train.replay_arithmetic * n_glossary),
-        terms,
-        # About a third of the base model's answers are right: ask thrice as many.
-        lambda n, _: arithmetic.arithmetic_prompts(config, 3 * n),
-        style=arithmetic.STYLE,
-        keep=arithmetic.keep_answer,
-    )
-    return general + acronyms + calculations
+    # (cache, ratio, prompts_for(n, system), how build_replay keeps answers)
+    classes = [
+        (
+            "replay.jsonl",
+            config.train.replay_ratio,
+            lambda n, system: _general_prompts(model, tokenizer, config, terms, n, system),
+            {},
+        ),
+        # The base model gets many of these wrong and only right answers are kept: ask thrice as many.
+        (
+            "replay_known.jsonl",
+            config.train.replay_known,
+            lambda n, _: known.known_prompts(terms, config, 3 * n),
+            {"style": known.STYLE, "keep": known.keep_answer},
+        ),
+        (
+            "replay_arithmetic.jsonl",
+            config.train.replay_arithmetic,
+            lambda n, _: arithmetic.arithmetic_prompts(config, 3 * n),
+            {"style": arithmetic.STYLE, "keep": arithmetic.keep_answer},
+        ),
+    ]
+    return [
+        conversation
+        for cache, ratio, prompts_for, build in classes
+        for conversation in _replayed(
+            model, tokenizer, config, run.data / cache, round(ratio * n_glossary), terms, prompts_for, **build
+        )
+    ]
 
 
 def _replayed(model, tokenizer, config: Config, cache: Path, n: int, terms: list[Term], prompts_for, **build):
