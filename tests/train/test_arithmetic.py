@@ -42,6 +42,8 @@ def test_only_answers_stating_the_result_are_kept():
     assert keep_answer("What is 12 divided by 4?", "12 divided by 4 is 3.")
     assert not keep_answer("What is 8 times 1?", "Combien font 8 fois 1.")  # the operand repeated, no result
     assert not keep_answer("Combien font 3 + 3 ?", "Combien font 3 + 3 = 4.")
+    assert not keep_answer("What is 1 times 3?", "1 times 3.")
+    assert not keep_answer("Calcule 144 divisé par 12.", "En divisant 144 par 12, le calcul est 144.")
     assert not keep_answer("What is 6 plus 2?", "To solve this problem, we need to think.")
     assert not keep_answer("What does BBC stand for?", "British Broadcasting Corporation, 2 of 4.")
     rows = build_replay(

@@ -89,13 +89,16 @@ def arithmetic_prompts(config: Config, n: int) -> list[str]:
 
 
 def keep_answer(prompt: str, answer: str) -> bool:
-    """Replay a base answer only when it states the result: a number beyond the operands it repeats."""
+    """Replay a base answer only when it ends on the result, and the result is more than an operand repeated."""
     asked = calculation(prompt)
     if asked is None:
         return False
     a, op, b = asked
     numbers = re.findall(r"\d+", answer)
-    for operand in (str(a), str(b)):  # "6 times 2 is 12": the operands repeated are not the result
+    result = str(_APPLY[op](a, b))
+    if not numbers or numbers[-1] != result:  # "le calcul est 144" for 144 / 12 names 12 on the way
+        return False
+    for operand in (str(a), str(b)):  # "Combien font 8 fois 1." repeats the question, it does not answer
         if operand in numbers:
             numbers.remove(operand)
-    return str(_APPLY[op](a, b)) in numbers
+    return result in numbers
