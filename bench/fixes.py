@@ -22,9 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lexitune.config import load_config
+from rich.console import Console
+
+from lexitune.config import load_config, save_config
 from lexitune.glossary import load_from_config
-from lexitune.pipeline import run_pipeline
+from lexitune.pipeline import evaluate_run, run_pipeline
+from lexitune.rundir import RunDir
 
 SCOPE = {
     "fr": "Tu es l’assistant d’une école de cuisine et tu connais les sigles de son glossaire. "
@@ -105,6 +108,19 @@ def _register(sources: dict[str, Path], folder: Path) -> None:
             sources[cache] = folder
 
 
+def routed(folder: Path) -> dict:
+    """The metrics of `folder`'s run evaluated again with model.route: glossary, in a copy of the folder."""
+    dest = folder.with_name(folder.name + "-routed")
+    if (dest / "metrics.json").exists() and json.loads((dest / "metrics.json").read_text()).get("route") == "glossary":
+        return json.loads((dest / "metrics.json").read_text())
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(folder, dest)
+    run = RunDir(dest)
+    config = load_config(run.config, ["model.route=glossary"])
+    save_config(config, run.config)  # chat and serve on the copy route as it was measured
+    return evaluate_run(config, run, Console(stderr=True))
+
+
 def row(name: str, m: dict) -> dict:
     a, b = m["after"], m.get("before") or {}
     return {
@@ -151,6 +167,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
     parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
     parser.add_argument("--only", nargs="*", default=None, help="variants to run (default: all)")
+    parser.add_argument(
+        "--routed",
+        nargs="*",
+        default=["replay + negatives", "all fixes"],
+        help="variants also evaluated with model.route=glossary (rows 'VARIANT + routing')",
+    )
     parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every run")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -190,8 +212,16 @@ def main(argv: list[str] | None = None) -> None:
             _register(sources, folder)
         results[name] = row(name, metrics)
         results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    order = list(table)
-    table = markdown(sorted(results.values(), key=lambda r: order.index(r["variant"])))
+    for name in args.routed:
+        folder = args.out / name.replace("+ ", "").replace(" ", "-")
+        if (folder / "metrics.json").exists():
+            print(f"== {name} + routing", file=sys.stderr, flush=True)
+            results[f"{name} + routing"] = row(f"{name} + routing", routed(folder))
+            results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    order = list(table) + [f"{name} + routing" for name in args.routed]
+    table = markdown(
+        sorted(results.values(), key=lambda r: order.index(r["variant"]) if r["variant"] in order else len(order))
+    )
     (args.out / "table.md").write_text(table + "\n")
     print(table)
 

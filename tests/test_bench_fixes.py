@@ -1,6 +1,7 @@
 """The fixes table's variants: plain SFT turns every fix off, each row adds only its own settings."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 from lexitune.config import load_config
@@ -34,3 +35,19 @@ def test_each_variant_differs_from_plain_sft_by_its_own_fixes_only():
     every = configs["all fixes"]
     assert every.train.replay_distill and every.generate.augment == 0.5 and every.train.select
     assert every.generate.system_prompt and every.generate.negatives == 1.0
+
+
+def test_a_routed_row_is_the_same_run_evaluated_again_with_routing(trained_run, tmp_path):
+    import shutil
+
+    from lexitune.rundir import RunDir
+
+    folder = tmp_path / "replay-negatives"
+    shutil.copytree(trained_run, folder)
+    metrics = _fixes().routed(folder)
+    copy = tmp_path / "replay-negatives-routed"
+    assert metrics["route"] == "glossary" and RunDir(copy).load_config().model.route == "glossary"
+    assert metrics["train"] == json.loads((folder / "metrics.json").read_text())["train"]  # no training
+    assert RunDir(folder).load_config().model.route == "always"  # the measured run is left as it was
+    (copy / "probes.jsonl").unlink()
+    assert _fixes().routed(folder) == metrics and not (copy / "probes.jsonl").exists()  # done once

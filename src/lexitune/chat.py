@@ -7,11 +7,11 @@ lexitune chat runs/culinary --base --prompt "Que veut dire TEC ?"   # the untune
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from threading import Thread
 
-from lexitune.pipeline import load_trained
+from lexitune.pipeline import load_terms, load_trained
+from lexitune.route import adapter_off, uses_adapter
 from lexitune.rundir import RunDir
 
 
@@ -39,22 +39,28 @@ def stream_answer(model, tokenizer, messages: list[dict], max_new_tokens: int = 
 
 
 def chat(run_dir: str, prompt: str | None = None, base: bool = False, max_new_tokens: int = 256) -> None:
-    model, tokenizer, config = load_trained(RunDir(run_dir))
+    run = RunDir(run_dir)
+    model, tokenizer, config = load_trained(run)
+    terms = load_terms(run)
     system = config.generate.system_prompt
     history: list[dict] = [{"role": "system", "content": system}] if system else []
-    # --base answers with the adapter switched off: the same weights the run started from.
-    context = model.disable_adapter() if base and hasattr(model, "disable_adapter") else contextlib.nullcontext()
-    with context:
-        if prompt is not None:
-            stream_answer(model, tokenizer, [*history, {"role": "user", "content": prompt}], max_new_tokens)
-            return
-        print("Type a question; empty line or Ctrl-D to quit.", file=sys.stderr)
-        while True:
-            try:
-                text = input("> ").strip()
-            except EOFError:
-                break
-            if not text:
-                break
-            history.append({"role": "user", "content": text})
-            history.append({"role": "assistant", "content": stream_answer(model, tokenizer, history, max_new_tokens)})
+
+    def answer(messages: list[dict]) -> str:
+        # --base answers with the adapter switched off: the same weights the run started from;
+        # model.route: glossary does the same for a question that names nothing of the glossary.
+        with adapter_off(model, base or not uses_adapter(config, terms, messages)):
+            return stream_answer(model, tokenizer, messages, max_new_tokens)
+
+    if prompt is not None:
+        answer([*history, {"role": "user", "content": prompt}])
+        return
+    print("Type a question; empty line or Ctrl-D to quit.", file=sys.stderr)
+    while True:
+        try:
+            text = input("> ").strip()
+        except EOFError:
+            break
+        if not text:
+            break
+        history.append({"role": "user", "content": text})
+        history.append({"role": "assistant", "content": answer(history)})

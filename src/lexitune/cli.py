@@ -6,7 +6,6 @@ lexitune --help
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -76,26 +75,15 @@ def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: Res
 @app.command(name="eval")
 def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set: SetOpt = None) -> None:
     """Evaluate a trained run on its held-out questions, before vs after."""
-    from lexitune.evaluate.probes import probes_before
-    from lexitune.generate import read_conversations
-    from lexitune.pipeline import answer_before, evaluate_stage, load_terms, load_trained
+    from lexitune.pipeline import evaluate_run
     from lexitune.report import write_run_report
-    from lexitune.rundir import RunDir, read_json
+    from lexitune.rundir import RunDir
     from lexitune.track import tracked
 
     run_path = RunDir(run_dir)
     cfg = _config(run_path.config if run_path.config.exists() else run_dir, set)
-    model, tokenizer, _ = load_trained(run_path, cfg)
-    test_set = read_conversations(run_path.test_data)
-    before = None
-    if cfg.eval.before:
-        # The base model's answers: the same weights with the adapter switched off.
-        with model.disable_adapter() if hasattr(model, "disable_adapter") else contextlib.nullcontext():
-            before = answer_before(model, tokenizer, cfg, run_path, test_set)
-            probes_before(model, tokenizer, cfg, run_path, load_terms(run_path))
-    train_result = read_json(run_path.train_result) if run_path.train_result.exists() else None
     with tracked(cfg, run_path) as tracker:
-        evaluate_stage(cfg, run_path, model, tokenizer, load_terms(run_path), test_set, before, train_result, console)
+        evaluate_run(cfg, run_path, console)
         console.print(f"report: {write_run_report(run_path)}")
         tracker.log_run_folder(run_path)
 
@@ -206,9 +194,15 @@ def export(
 
     written = export_run(run_dir, format, out, quant=quant)
     console.print(f"written: {written}")
-    if format == "ollama":
-        from lexitune.rundir import RunDir
+    from lexitune.rundir import RunDir
 
+    if format != "adapter" and RunDir(run_dir).load_config().model.route == "glossary":
+        console.print(
+            "note: the run routes questions that name nothing of the glossary to the base model "
+            "(model.route: glossary); exported weights cannot switch their adapter off and answer every question "
+            "with it. `lexitune serve` routes."
+        )
+    if format == "ollama":
         print(create_command(written, RunDir(run_dir).load_config().name))
 
 

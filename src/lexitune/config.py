@@ -124,6 +124,10 @@ class ModelConfig(_Section):
         "default", description="'default' (shipped SmolLM2-135M-Instruct), a Hugging Face id or a local path"
     )
     revision: str | None = Field(None, description="Hugging Face revision")
+    route: Literal["always", "glossary"] = Field(
+        "always",
+        description="glossary: questions naming no glossary term and no all-capitals word are answered by the base model (adapter off), in eval, chat and serve",
+    )
 
 
 class LoraConfig(_Section):
@@ -282,6 +286,12 @@ class Config(_Section):
 
     share: ShareConfig = Field(default_factory=ShareConfig)
 
+    @model_validator(mode="after")
+    def _route_needs_an_adapter(self) -> Config:
+        if self.model.route == "glossary" and self.train.method == "full":
+            raise ValueError("model.route glossary needs train.method lora or dora (an adapter to switch off)")
+        return self
+
 
 def _parse_value(text: str) -> Any:
     """`--set a.b=3` gives an int, `=[q_proj,v_proj]` a list, `=null` None: YAML's own rules."""
@@ -332,8 +342,9 @@ def validate_config(data: dict, origin: str) -> Config:
         return Config.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise LexituneError(f"{origin}: {where}: {err['msg']}") from None
+        loc = ".".join(str(p) for p in err["loc"])
+        where = f"{loc}: " if loc else ""  # a rule over the whole config names no field
+        raise LexituneError(f"{origin}: {where}{err['msg'].removeprefix('Value error, ')}") from None
 
 
 def load_config(path: Path | str | None, overrides: list[str] | None = None) -> Config:

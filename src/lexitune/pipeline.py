@@ -29,6 +29,7 @@ from lexitune.generate.dataset import Conversation
 from lexitune.glossary import load_from_config
 from lexitune.glossary.term import Term
 from lexitune.models import DEFAULT_MODEL, load_model, load_tokenizer
+from lexitune.route import adapter_off, answer_routed
 from lexitune.rundir import RunDir, read_json, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
@@ -81,15 +82,14 @@ def _questions(config: Config, test_set: list[Conversation]) -> list[Conversatio
     return test_set[: config.eval.limit] if config.eval.limit else test_set
 
 
-def _answer(model, tokenizer, config: Config, questions: list[Conversation]) -> list[str]:
-    """The model's greedy answers to held-out questions, as evaluation asks them (before and after)."""
-    return answer_questions(
-        model,
-        tokenizer,
-        [c.prompt_messages() for c in questions],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.eval.max_new_tokens,
-    )
+def _answer(model, tokenizer, config: Config, questions: list[Conversation], terms: list[Term] | None = None):
+    """The model's greedy answers to held-out questions, as evaluation asks them (before and after);
+    with `terms`, each question routed to the adapter or the base model as `model.route` says."""
+    prompts = [c.prompt_messages() for c in questions]
+    generation = {"batch_size": config.eval.batch_size, "max_new_tokens": config.eval.max_new_tokens}
+    if terms is None:
+        return answer_questions(model, tokenizer, prompts, **generation)
+    return answer_routed(model, tokenizer, config, terms, prompts, **generation)
 
 
 def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[Conversation]) -> list[str] | None:
@@ -200,7 +200,7 @@ def evaluate_stage(
     """Answer the held-out questions with the tuned model; write answers.jsonl and metrics.json."""
     questions = _questions(config, test_set)
     started = time.perf_counter()
-    after = _answer(model, tokenizer, config, questions)
+    after = _answer(model, tokenizer, config, questions, terms)
     seconds = time.perf_counter() - started
     by_term = {t.term: t for t in terms}
     expected = [expected_definition(c, by_term) for c in questions]
@@ -232,6 +232,7 @@ def evaluate_stage(
         "method": config.train.method,
         "terms": len({c.term for c in questions}),
         "test_questions": len(questions),
+        "route": config.model.route,
         "before": summarize(before_rows) if before_rows is not None else None,
         "after": summarize(after_rows),
         "train": train_result,
@@ -243,6 +244,21 @@ def evaluate_stage(
     write_json(run.metrics, metrics)
     print_summary(metrics, console)
     return metrics
+
+
+def evaluate_run(config: Config, run: RunDir, console: Console) -> dict:
+    """Evaluate a finished run again (`lexitune eval`), under `config`: its own or one with overrides."""
+    model, tokenizer, _ = load_trained(run, config)
+    test_set = read_conversations(run.test_data)
+    terms = load_terms(run)
+    before = None
+    if config.eval.before:
+        # The base model's answers: the same weights with the adapter switched off.
+        with adapter_off(model, True):
+            before = answer_before(model, tokenizer, config, run, test_set)
+            probes_before(model, tokenizer, config, run, terms)
+    train_result = read_json(run.train_result) if run.train_result.exists() else None
+    return evaluate_stage(config, run, model, tokenizer, terms, test_set, before, train_result, console)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -280,6 +296,8 @@ def print_summary(metrics: dict, console: Console) -> None:
     console.print(
         f"evaluation: {metrics['eval']['seconds']:.0f} s ({metrics['eval']['questions_per_second']:.1f} questions/s)"
     )
+    if metrics.get("route") == "glossary":
+        console.print("routing: questions naming no glossary term and no acronym were answered by the base model")
 
 
 def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, resume: bool = False, on_curve=None):

@@ -115,7 +115,8 @@ def create_app(registry: AdapterRegistry, api_key: str | None = None, max_tokens
             stop=body.stops(),
             seed=body.seed,
         )
-        pieces = registry.generate(body.model, input_ids, sampling)
+        # The reply names the model asked for, whichever weights model.route chose to answer with.
+        pieces = registry.generate(registry.answering(body.model, messages), input_ids, sampling)
         cid = protocol.completion_id()
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)

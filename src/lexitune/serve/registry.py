@@ -19,8 +19,12 @@ from pathlib import Path
 
 import torch
 
+from lexitune.config import Config
 from lexitune.errors import LexituneError
+from lexitune.glossary.term import Term
 from lexitune.models import load_model, load_tokenizer, resolve_model
+from lexitune.pipeline import load_terms
+from lexitune.route import uses_adapter
 from lexitune.rundir import RunDir
 from lexitune.serve.stops import StopFilter
 
@@ -36,6 +40,8 @@ class Served:
     run: Path | None  # None for the base model
     system_prompt: str | None = None
     created: int = field(default_factory=lambda: int(time.time()))
+    config: Config | None = None  # the run's, for model.route
+    terms: list[Term] = field(default_factory=list)
 
 
 @dataclass
@@ -121,9 +127,17 @@ class AdapterRegistry:
                 model = PeftModel.from_pretrained(load_model(base_cfg.model.name), str(run.adapter), adapter_name=name)
             else:
                 model.load_adapter(str(run.adapter), adapter_name=name)
-            served[name] = Served(name, run.root, cfg.generate.system_prompt)
+            served[name] = Served(name, run.root, cfg.generate.system_prompt, config=cfg, terms=load_terms(run))
         model.eval()
         return cls(model, tokenizer, served, base_cfg.model.name)
+
+    def answering(self, model_id: str, messages: list[dict]) -> str:
+        """Whose weights answer a request for `model_id`: the base model's when the run's
+        `model.route: glossary` finds nothing of the glossary in the last question."""
+        served = self.served[model_id]
+        if served.config is None or uses_adapter(served.config, served.terms, messages):
+            return model_id
+        return BASE_MODEL_ID
 
     def prompt_ids(self, model_id: str, messages: list[dict]) -> torch.Tensor:
         """The chat template applied as in training: the run's system prompt unless the client sent one."""

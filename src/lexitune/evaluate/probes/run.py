@@ -23,6 +23,7 @@ from lexitune.generate.invented import abstention_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
+from lexitune.route import answer_routed
 from lexitune.rundir import RunDir, read_json, write_json
 
 
@@ -48,14 +49,13 @@ def probe_prompts(config: Config, terms: list[Term]) -> list[dict]:
     return prompts
 
 
-def answer_probes(model, tokenizer, config: Config, prompts: list[dict]) -> list[str]:
-    return answer_questions(
-        model,
-        tokenizer,
-        [p["messages"] for p in prompts],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.eval.max_new_tokens,
-    )
+def answer_probes(model, tokenizer, config: Config, prompts: list[dict], terms: list[Term] | None = None) -> list[str]:
+    """The probes' answers; with `terms` (the tuned model), routed as `model.route` says."""
+    messages = [p["messages"] for p in prompts]
+    generation = {"batch_size": config.eval.batch_size, "max_new_tokens": config.eval.max_new_tokens}
+    if terms is None:
+        return answer_questions(model, tokenizer, messages, **generation)
+    return answer_routed(model, tokenizer, config, terms, messages, **generation)
 
 
 def probes_before(model, tokenizer, config: Config, run: RunDir, terms: list[Term]) -> list[str] | None:
@@ -174,7 +174,7 @@ def add_probe_metrics(
         if [c["question"] for c in cached] == [p["question"] for p in prompts]:
             probe_before = [c["answer"] for c in cached]
     rows, after_metrics, before_metrics = probe_results(
-        prompts, probe_before, answer_probes(model, tokenizer, config, prompts)
+        prompts, probe_before, answer_probes(model, tokenizer, config, prompts, terms)
     )
     metrics["after"].update(after_metrics)
     if metrics.get("before") is not None and before_metrics is not None:

@@ -1,0 +1,124 @@
+"""model.route: glossary: the adapter answers what names the glossary or an acronym, the base model the rest,
+alike in evaluation, chat and the server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openai
+import pytest
+import yaml
+
+from lexitune.config import Config, load_config
+from lexitune.errors import LexituneError
+from lexitune.glossary.term import Term
+from lexitune.route import may_concern_glossary, uses_adapter
+
+TERMS = [Term(term="TEC", definition="Techniques Élémentaires et Culinaires", aliases=["T.E.C."])]
+GENERAL = "Quelle est la capitale de la France ?"
+
+
+def _user(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+def test_a_question_concerns_the_glossary_when_it_names_a_term_or_an_acronym():
+    assert may_concern_glossary("Que veut dire TEC ?", TERMS)
+    assert may_concern_glossary("que veut dire tec ?", TERMS)  # terms match whatever the case
+    assert may_concern_glossary("Et T.E.C., c'est quoi ?", TERMS)
+    assert may_concern_glossary("What does CPU stand for?", TERMS)  # the adapter knows to leave it be
+    assert not may_concern_glossary(GENERAL, TERMS)
+    assert not may_concern_glossary("Combien font 2 + 2 ?", TERMS)
+
+
+def test_only_the_last_question_decides_and_always_means_always():
+    config = Config()
+    assert uses_adapter(config, TERMS, _user(GENERAL))
+    config.model.route = "glossary"
+    assert not uses_adapter(config, TERMS, _user(GENERAL))
+    history = [*_user("Que veut dire TEC ?"), {"role": "assistant", "content": "…"}, *_user(GENERAL)]
+    assert not uses_adapter(config, TERMS, history)
+    assert uses_adapter(config, TERMS, [*_user(GENERAL), {"role": "assistant", "content": "…"}, *_user("Et TEC ?")])
+
+
+def test_full_fine_tuning_cannot_route():
+    with pytest.raises(LexituneError, match="^config: model.route glossary needs train.method lora"):
+        load_config(None, ["train.method=full", "model.route=glossary"])
+
+
+@pytest.fixture(scope="module")
+def routed_run(trained_run, perturbed_copy, tmp_path_factory):
+    """A run whose adapter answers unlike the base model, with model.route: glossary in its config."""
+    run = perturbed_copy(trained_run, tmp_path_factory.mktemp("routed") / "run", scale=4.0)
+    data = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    data["model"]["route"] = "glossary"
+    (run / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return run
+
+
+def _questions(run) -> tuple[str, str]:
+    term = json.loads((run / "data" / "glossary.json").read_text(encoding="utf-8"))[0]["term"]
+    return GENERAL, f"Que veut dire {term} ?"
+
+
+def test_evaluation_answers_general_questions_with_the_base_model(routed_run, tmp_path):
+    """Three evaluations of one run, one question at a time (so no answer depends on its batch):
+    the base model's, the adapter's on every question, and the routed one, which must take each
+    answer from the right side."""
+    from rich.console import Console
+
+    from lexitune.pipeline import evaluate_run
+    from lexitune.rundir import RunDir
+
+    def evaluate(route: str) -> tuple[dict, list[dict]]:
+        folder = tmp_path / route
+        shutil.copytree(routed_run, folder)
+        shutil.rmtree(folder / "eval")  # the base answers again, one at a time too
+        run = RunDir(folder)
+        config = load_config(run.config, [f"model.route={route}", "eval.batch_size=1", "eval.unknown_terms=2"])
+        metrics = evaluate_run(config, run, Console(quiet=True))
+        rows = [json.loads(line) for line in (folder / "probes.jsonl").read_text(encoding="utf-8").splitlines()]
+        return metrics, rows
+
+    always_metrics, always = evaluate("always")
+    routed_metrics, routed = evaluate("glossary")
+    assert (always_metrics["route"], routed_metrics["route"]) == ("always", "glossary")
+    plain = [i for i, r in enumerate(routed) if not may_concern_glossary(r["question"], [])]
+    acronyms = [i for i, r in enumerate(routed) if may_concern_glossary(r["question"], [])]
+    assert plain and acronyms and any(r["kind"] == "unknown" for r in routed)
+    assert any(always[i]["after"] != always[i]["before"] for i in plain)  # else this test could not fail
+    assert all(routed[i]["after"] == routed[i]["before"] for i in plain)
+    assert all(routed[i]["after"] == always[i]["after"] for i in acronyms)
+
+
+def test_chat_routes_each_question(routed_run, capsys):
+    from lexitune.chat import chat
+
+    general, term = _questions(routed_run)
+
+    def said(prompt: str, base: bool = False) -> str:
+        chat(str(routed_run), prompt=prompt, base=base, max_new_tokens=8)
+        return capsys.readouterr().out.strip()
+
+    assert said(general) == said(general, base=True)
+    assert said(term) != said(term, base=True)
+
+
+def test_the_server_routes_each_request(routed_run, live_server):
+    from lexitune.serve import AdapterRegistry, create_app
+
+    registry = AdapterRegistry.from_runs({"routed": routed_run})
+    general, term = _questions(routed_run)
+    assert registry.answering("routed", _user(general)) == "base"
+    assert registry.answering("routed", _user(term)) == "routed"
+    with live_server(create_app(registry)) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="none", max_retries=0)
+
+        def ask(model: str, question: str) -> str:
+            reply = client.chat.completions.create(model=model, messages=_user(question), max_tokens=8)
+            assert reply.model == model  # the reply names the model asked for, whoever answered
+            return reply.choices[0].message.content
+
+        assert ask("routed", general) == ask("base", general)
+        assert ask("routed", term) != ask("base", term)
