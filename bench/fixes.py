@@ -166,7 +166,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
     parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
-    parser.add_argument("--only", nargs="*", default=None, help="variants to run (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="variants to run (default: all; none with a bare --only: only the routed rows and the table)",
+    )
     parser.add_argument(
         "--routed",
         nargs="*",
@@ -186,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, sets in table.items():
         folder = args.out / name.replace("+ ", "").replace(" ", "-")
         scoped = any("system_prompt=" in s and not s.endswith("null") for s in sets)
-        if args.only and name not in args.only:
+        if args.only is not None and name not in args.only:
             if not scoped:  # an earlier invocation's run still lends its caches
                 _register(sources, folder)
             continue
