@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         "--known", type=float, default=0.25, help="train.replay_known of the replay variant (well-known acronyms)"
     )
     parser.add_argument(
-        "--arithmetic", type=float, default=0.25, help="train.replay_arithmetic of the replay variant (calculations)"
+        "--arithmetic", type=float, default=0.0, help="train.replay_arithmetic of the replay variant (calculations)"
     )
     parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
     parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
