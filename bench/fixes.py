@@ -71,6 +71,8 @@ def variants(
             out[f"+ {name}"] = plain + sets
     # The pair that needs each other: negatives alone over-decline, replay keeps their prior in check.
     out["replay + negatives"] = plain + fixes["replay"] + fixes["negatives"]
+    # The same pair choosing its checkpoint on recall, retention and abstention together.
+    out["replay + negatives + selection"] = out["replay + negatives"] + fixes["selection"]
     out["all fixes"] = plain + [s for sets in fixes.values() for s in sets]
     return out
 
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--routed",
         nargs="*",
-        default=["replay + negatives", "all fixes"],
+        default=["replay + negatives", "replay + negatives + selection", "all fixes"],
         help="variants also evaluated with model.route=glossary (rows 'VARIANT + routing')",
     )
     parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every run")
@@ -194,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.only is not None and name not in args.only:
             if not scoped:  # an earlier invocation's run still lends its caches
                 _register(sources, folder)
+            if (folder / "metrics.json").exists():  # and its row shows the folder as it is now
+                results[name] = row(name, json.loads((folder / "metrics.json").read_text()))
             continue
         if (folder / "metrics.json").exists():
             metrics = json.loads((folder / "metrics.json").read_text())

@@ -44,6 +44,8 @@ def test_general_scoring_uses_normalised_word_bounded_matches():
     assert not is_correct("The answer is 14.", ["4", "four"])
     assert is_correct("Acide désoxyribonucléique", ["acide desoxyribonucleique"])
     assert not is_correct("Lyon", ["paris"])
+    assert is_correct("USB stands forUniversal Serial Bus.", ["universal serial bus"])  # a dropped space
+    assert not is_correct("USB stands for Universal Serial Business.", ["universal serial bus"])
 
 
 def test_retention_counts_only_what_the_base_knew():

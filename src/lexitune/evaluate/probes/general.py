@@ -10,12 +10,14 @@ as retention; `val`: only used to choose a checkpoint, so the reported figure ne
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from lexitune.evaluate.metrics import normalize
 
+_GLUED = re.compile(r"(?<=[a-z])(?=[A-Z])")
 GENERAL_PATH = Path(__file__).resolve().parent.parent / "data" / "general.jsonl"
 
 
@@ -41,8 +43,11 @@ def load_general(split: str = "test", limit: int | None = None, path: Path = GEN
 
 
 def is_correct(answer: str, accepted: tuple[str, ...] | list[str]) -> bool:
-    """Right when one accepted answer appears in the normalised answer, on word boundaries."""
-    text = f" {normalize(answer)} "
+    """Right when one accepted answer appears in the normalised answer, on word boundaries.
+
+    A small model sometimes drops the space before a capital ("USB stands forUniversal Serial
+    Bus"): a lower-case letter followed by a capital is read as two words."""
+    text = f" {normalize(_GLUED.sub(' ', answer))} "
     return any(f" {normalize(a)} " in text for a in accepted if normalize(a))
 
 
