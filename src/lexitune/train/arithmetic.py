@@ -7,7 +7,7 @@ font 2 + 2 ?") was then read as one more unknown term and declined, or answered 
 detour that never reached the number: the general-knowledge losses of the fixes table that no
 shipped replay prompt covered. These conversations ask calculations with operands up to 12 in
 the glossary's language and the other one lexitune has templates for, alternating, because the
-general probe asks in both. The base model is right about a third of the time; only those answers
+general probe asks in both. The base model is right a fifth to a third of the time; only those answers
 are replayed, checked by computing the result: self-distillation of what it knew, not of its
 guesses. No calculation the general probe asks (any split) is ever used. Cached as
 `data/replay_arithmetic.jsonl`.
@@ -33,7 +33,9 @@ TEMPLATES = {
         "/": ["What is {a} divided by {b}?", "How much is {a} divided by {b}?"],
     },
     "fr": {
-        "+": ["Combien font {a} + {b} ?", "Combien font {a} plus {b} ?", "Calcule {a} + {b}.", "Additionne {a} et {b}."],
+        "+": [
+            "Combien font {a} + {b} ?", "Combien font {a} plus {b} ?", "Calcule {a} + {b}.", "Additionne {a} et {b}."
+        ],
         "-": ["Combien font {a} - {b} ?", "Combien font {a} moins {b} ?", "Combien fait {a} moins {b} ?"],
         "*": ["Combien font {a} fois {b} ?", "Combien fait {a} multiplié par {b} ?", "Calcule {a} x {b}."],
         "/": ["Combien fait {a} divisé par {b} ?", "Calcule {a} divisé par {b}."],

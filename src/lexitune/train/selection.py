@@ -6,8 +6,9 @@ Recall alone rewards exactly the failure this guards against (a model that answe
 a glossary definition). Every `train.select_every` steps the model answers a small validation set
 that neither training nor the reported metrics use: each term in a training-pool style its own
 conversations did not use (or, trained in every style, one decorated with an opener or a
-closer), the probe's `val` general questions, and invented acronyms from their own pool. The score is the mean of the three shares; the best weights are kept and restored at the
-end, and `train.select_patience` scores without improvement stop training early.
+closer), the probe's `val` general questions, and invented acronyms from their own pool. The
+score is the mean of the three shares; the best weights are kept and restored at the end, and
+`train.select_patience` scores without improvement stop training early.
 """
 
 from __future__ import annotations
