@@ -110,11 +110,16 @@ def _register(sources: dict[str, Path], folder: Path) -> None:
             sources[cache] = folder
 
 
+def _folder(out: Path, variant: str) -> Path:
+    return out / variant.replace("+ ", "").replace(" ", "-")
+
+
 def routed(folder: Path) -> dict:
     """The metrics of `folder`'s run evaluated again with model.route: glossary, in a copy of the folder."""
     dest = folder.with_name(folder.name + "-routed")
-    if (dest / "metrics.json").exists() and json.loads((dest / "metrics.json").read_text()).get("route") == "glossary":
-        return json.loads((dest / "metrics.json").read_text())
+    done = json.loads((dest / "metrics.json").read_text()) if (dest / "metrics.json").exists() else {}
+    if done.get("route") == "glossary":
+        return done
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(folder, dest)
     run = RunDir(dest)
@@ -191,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     sources: dict[str, Path] = {}  # cache file -> first run folder that wrote it, without a scope prompt
     table = variants(language, args.replay, args.negatives, args.augment, args.known, args.arithmetic)
     for name, sets in table.items():
-        folder = args.out / name.replace("+ ", "").replace(" ", "-")
+        folder = _folder(args.out, name)
         scoped = any("system_prompt=" in s and not s.endswith("null") for s in sets)
         if args.only is not None and name not in args.only:
             if not scoped:  # an earlier invocation's run still lends its caches
@@ -222,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = row(name, metrics)
         results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     for name in args.routed:
-        folder = args.out / name.replace("+ ", "").replace(" ", "-")
+        folder = _folder(args.out, name)
         if (folder / "metrics.json").exists():
             print(f"== {name} + routing", file=sys.stderr, flush=True)
             results[f"{name} + routing"] = row(f"{name} + routing", routed(folder))
