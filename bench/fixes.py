@@ -114,17 +114,26 @@ def _folder(out: Path, variant: str) -> Path:
     return out / variant.replace("+ ", "").replace(" ", "-")
 
 
-def routed(folder: Path) -> dict:
-    """The metrics of `folder`'s run evaluated again with model.route: glossary, in a copy of the folder."""
-    dest = folder.with_name(folder.name + "-routed")
-    done = json.loads((dest / "metrics.json").read_text()) if (dest / "metrics.json").exists() else {}
-    if done.get("route") == "glossary":
-        return done
+# Rows that evaluate a finished run again, no training: label -> (folder suffix, overrides).
+SERVING = {
+    "routing": ("routed", ["model.route=glossary"]),
+    "routing + guard": ("routed-guarded", ["model.route=glossary", "model.guard_declines=true"]),
+}
+
+
+def reevaluated(folder: Path, label: str) -> dict:
+    """The metrics of `folder`'s run evaluated again as SERVING[label] says, in a copy of the folder."""
+    suffix, overrides = SERVING[label]
+    dest = folder.with_name(f"{folder.name}-{suffix}")
+    run = RunDir(dest)
+    if run.metrics.exists():  # a copy's metrics are its own once they show its overrides
+        done, wanted = json.loads(run.metrics.read_text()), load_config(run.config, overrides).model
+        if done.get("route") == wanted.route and done.get("guard_declines", False) == wanted.guard_declines:
+            return done
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(folder, dest)
-    run = RunDir(dest)
-    config = load_config(run.config, ["model.route=glossary"])
-    save_config(config, run.config)  # chat and serve on the copy route as it was measured
+    config = load_config(run.config, overrides)
+    save_config(config, run.config)  # chat and serve on the copy answer as it was measured
     return evaluate_run(config, run, Console(stderr=True))
 
 
@@ -183,7 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         "--routed",
         nargs="*",
         default=["replay + negatives", "replay + negatives + selection", "all fixes"],
-        help="variants also evaluated with model.route=glossary (rows 'VARIANT + routing')",
+        help="variants also evaluated with model.route=glossary, then also model.guard_declines=true "
+        "(rows 'VARIANT + routing', 'VARIANT + routing + guard')",
     )
     parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every run")
     args = parser.parse_args(argv)
@@ -226,13 +236,14 @@ def main(argv: list[str] | None = None) -> None:
             _register(sources, folder)
         results[name] = row(name, metrics)
         results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    for name in args.routed:
-        folder = _folder(args.out, name)
-        if (folder / "metrics.json").exists():
-            print(f"== {name} + routing", file=sys.stderr, flush=True)
-            results[f"{name} + routing"] = row(f"{name} + routing", routed(folder))
-            results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    order = list(table) + [f"{name} + routing" for name in args.routed]
+    for label in SERVING:
+        for name in args.routed:
+            folder = _folder(args.out, name)
+            if (folder / "metrics.json").exists():
+                print(f"== {name} + {label}", file=sys.stderr, flush=True)
+                results[f"{name} + {label}"] = row(f"{name} + {label}", reevaluated(folder, label))
+                results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    order = list(table) + [f"{name} + {label}" for label in SERVING for name in args.routed]
     table = markdown(
         sorted(results.values(), key=lambda r: order.index(r["variant"]) if r["variant"] in order else len(order))
     )

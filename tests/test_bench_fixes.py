@@ -44,10 +44,14 @@ def test_a_routed_row_is_the_same_run_evaluated_again_with_routing(trained_run, 
 
     folder = tmp_path / "replay-negatives"
     shutil.copytree(trained_run, folder)
-    metrics = _fixes().routed(folder)
+    metrics = _fixes().reevaluated(folder, "routing")
     copy = tmp_path / "replay-negatives-routed"
     assert metrics["route"] == "glossary" and RunDir(copy).load_config().model.route == "glossary"
+    assert not metrics["guard_declines"]
     assert metrics["train"] == json.loads((folder / "metrics.json").read_text())["train"]  # no training
     assert RunDir(folder).load_config().model.route == "always"  # the measured run is left as it was
     (copy / "probes.jsonl").unlink()
-    assert _fixes().routed(folder) == metrics and not (copy / "probes.jsonl").exists()  # done once
+    assert _fixes().reevaluated(folder, "routing") == metrics and not (copy / "probes.jsonl").exists()  # done once
+    guarded = _fixes().reevaluated(folder, "routing + guard")
+    config = RunDir(tmp_path / "replay-negatives-routed-guarded").load_config()
+    assert guarded["guard_declines"] and config.model.guard_declines and config.model.route == "glossary"

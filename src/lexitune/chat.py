@@ -11,7 +11,7 @@ import sys
 from threading import Thread
 
 from lexitune.pipeline import load_terms, load_trained
-from lexitune.route import adapter_off, uses_adapter
+from lexitune.route import adapter_off, guards, undeclined, uses_adapter
 from lexitune.rundir import RunDir
 
 
@@ -48,8 +48,20 @@ def chat(run_dir: str, prompt: str | None = None, base: bool = False, max_new_to
     def answer(messages: list[dict]) -> str:
         # --base answers with the adapter switched off: the same weights the run started from;
         # model.route: glossary does the same for a question that names nothing of the glossary.
-        with adapter_off(model, base or not uses_adapter(config, terms, messages)):
-            return stream_answer(model, tokenizer, messages, max_new_tokens)
+        off = base or not uses_adapter(config, terms, messages)
+        with adapter_off(model, off):
+            if off or not guards(config, terms, messages):
+                return stream_answer(model, tokenizer, messages, max_new_tokens)
+            # model.guard_declines: the answer must be whole before it is shown, a decline is replaced.
+            text = undeclined(
+                model,
+                tokenizer,
+                messages,
+                stream_answer(model, tokenizer, messages, max_new_tokens, write=lambda _: None),
+                max_new_tokens,
+            )
+            print(text)
+            return text
 
     if prompt is not None:
         answer([*history, {"role": "user", "content": prompt}])

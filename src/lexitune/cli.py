@@ -191,19 +191,24 @@ def export(
     """Export a run: the adapter, merged safetensors, a GGUF file, or an Ollama folder."""
     from lexitune.export import export_run
     from lexitune.export.ollama import create_command
+    from lexitune.rundir import RunDir
 
     written = export_run(run_dir, format, out, quant=quant)
     console.print(f"written: {written}")
-    from lexitune.rundir import RunDir
-
-    if format != "adapter" and RunDir(run_dir).load_config().model.route == "glossary":
+    config = RunDir(run_dir).load_config()
+    if format != "adapter" and config.model.route == "glossary":
         console.print(
             "note: the run routes questions that name nothing of the glossary to the base model "
             "(model.route: glossary); exported weights cannot switch their adapter off and answer every question "
             "with it. `lexitune serve` routes."
         )
+    if format != "adapter" and config.model.guard_declines:
+        console.print(
+            "note: the run replaces declines to glossary terms (model.guard_declines); exported weights "
+            "answer greedily as trained. `lexitune serve` guards."
+        )
     if format == "ollama":
-        print(create_command(written, RunDir(run_dir).load_config().name))
+        print(create_command(written, config.name))
 
 
 @app.command()

@@ -128,6 +128,10 @@ class ModelConfig(_Section):
         "always",
         description="glossary: questions naming no glossary term and no all-capitals word are answered by the base model (adapter off), in eval, chat and serve",
     )
+    guard_declines: bool = Field(
+        False,
+        description="a question naming a glossary term or alias never gets a decline: when the greedy answer declines, the best beam-search answer that does not is given instead, in eval, chat and serve",
+    )
 
 
 class LoraConfig(_Section):

@@ -20,7 +20,6 @@ from rich.table import Table
 
 from lexitune.config import Config, save_config
 from lexitune.errors import LexituneError
-from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import EmbeddingScorer
 from lexitune.evaluate.probes.run import add_probe_metrics, probes_before
 from lexitune.evaluate.scoring import expected_definition, score, summarize
@@ -29,7 +28,7 @@ from lexitune.generate.dataset import Conversation
 from lexitune.glossary import load_from_config
 from lexitune.glossary.term import Term
 from lexitune.models import DEFAULT_MODEL, load_model, load_tokenizer
-from lexitune.route import adapter_off, answer_routed
+from lexitune.route import adapter_off, answer_as_evaluated
 from lexitune.rundir import RunDir, read_json, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
@@ -83,13 +82,8 @@ def _questions(config: Config, test_set: list[Conversation]) -> list[Conversatio
 
 
 def _answer(model, tokenizer, config: Config, questions: list[Conversation], terms: list[Term] | None = None):
-    """The model's greedy answers to held-out questions, as evaluation asks them (before and after);
-    with `terms`, each question routed to the adapter or the base model as `model.route` says."""
-    prompts = [c.prompt_messages() for c in questions]
-    generation = {"batch_size": config.eval.batch_size, "max_new_tokens": config.eval.max_new_tokens}
-    if terms is None:
-        return answer_questions(model, tokenizer, prompts, **generation)
-    return answer_routed(model, tokenizer, config, terms, prompts, **generation)
+    """The answers to held-out questions, as evaluation asks them (before: no terms; after: with them)."""
+    return answer_as_evaluated(model, tokenizer, config, [c.prompt_messages() for c in questions], terms)
 
 
 def answer_before(model, tokenizer, config: Config, run: RunDir, test_set: list[Conversation]) -> list[str] | None:
@@ -233,6 +227,7 @@ def evaluate_stage(
         "terms": len({c.term for c in questions}),
         "test_questions": len(questions),
         "route": config.model.route,
+        "guard_declines": config.model.guard_declines,
         "before": summarize(before_rows) if before_rows is not None else None,
         "after": summarize(after_rows),
         "train": train_result,
@@ -298,6 +293,10 @@ def print_summary(metrics: dict, console: Console) -> None:
     )
     if metrics.get("route") == "glossary":
         console.print("routing: questions naming no glossary term and no acronym were answered by the base model")
+    if metrics.get("guard_declines"):
+        console.print(
+            "guard: declines to questions naming a glossary term were replaced by the best beam answer that does not decline"
+        )
 
 
 def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, resume: bool = False, on_curve=None):

@@ -10,6 +10,13 @@ define, decline, or leave to what the base knew); any other question is answered
 weights with the adapter switched off, so it gets exactly the base model's answer. Evaluation,
 `lexitune chat` and `lexitune serve` route alike. Merged weights, GGUF and Ollama exports have no
 adapter to switch off: they answer like `model.route: always`.
+
+`model.guard_declines: true` closes the other gap: a tuned model that learned to decline unknown
+acronyms sometimes declines a glossary term it knows ("PAVU : je ne connais pas ce sigle"). The
+glossary says the term is known, so such an answer is never given: the model's best beam-search
+answer that does not decline replaces it (the definition must still come from the model; when
+every beam declines, the decline stays). Questions about terms not in the glossary are untouched,
+so abstention is still the model's own.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from __future__ import annotations
 import contextlib
 
 from lexitune.config import Config
-from lexitune.evaluate.generation import answer_questions
+from lexitune.evaluate.generation import answer_questions, beam_answers
+from lexitune.evaluate.probes.decline import is_decline
 from lexitune.glossary.term import Term, capitalised_words, mentions
 
 
@@ -26,12 +34,31 @@ def may_concern_glossary(text: str, terms: list[Term]) -> bool:
     return mentions(text, terms) or bool(capitalised_words(text))
 
 
+GUARD_BEAMS = 8
+
+
+def last_question(messages: list[dict]) -> str:
+    return next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+
+
 def uses_adapter(config: Config, terms: list[Term], messages: list[dict]) -> bool:
     """Whether the adapter answers this conversation: always, unless routing sends its last question to the base."""
     if config.model.route == "always":
         return True
-    question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-    return may_concern_glossary(question, terms)
+    return may_concern_glossary(last_question(messages), terms)
+
+
+def guards(config: Config, terms: list[Term], messages: list[dict]) -> bool:
+    """Whether a decline to this conversation's last question must be replaced: it names a glossary term."""
+    return config.model.guard_declines and mentions(last_question(messages), terms)
+
+
+def undeclined(model, tokenizer, prompt: list[dict], answer: str, max_new_tokens: int) -> str:
+    """`answer`, or when it declines, the best beam answer that does not (the decline if all do)."""
+    if not is_decline(answer):
+        return answer
+    beams = beam_answers(model, tokenizer, prompt, beams=GUARD_BEAMS, max_new_tokens=max_new_tokens)
+    return next((b for b in beams if not is_decline(b)), answer)
 
 
 def adapter_off(model, off: bool):
@@ -42,7 +69,8 @@ def adapter_off(model, off: bool):
 def answer_routed(
     model, tokenizer, config: Config, terms: list[Term], prompts: list[list[dict]], **generation
 ) -> list[str]:
-    """answer_questions, each prompt answered with or without the adapter as routing says."""
+    """answer_questions, each prompt answered with or without the adapter as routing says, and
+    declines to glossary terms replaced as `model.guard_declines` says."""
     on = [uses_adapter(config, terms, p) for p in prompts]
     answers = [""] * len(prompts)
     for side in (True, False):
@@ -51,6 +79,19 @@ def answer_routed(
             continue
         with adapter_off(model, not side):
             side_answers = answer_questions(model, tokenizer, [prompts[i] for i in ids], **generation)
-        for i, answer in zip(ids, side_answers, strict=True):
-            answers[i] = answer
+            for i, answer in zip(ids, side_answers, strict=True):
+                if side and guards(config, terms, prompts[i]):
+                    answer = undeclined(model, tokenizer, prompts[i], answer, generation.get("max_new_tokens", 48))
+                answers[i] = answer
     return answers
+
+
+def answer_as_evaluated(
+    model, tokenizer, config: Config, prompts: list[list[dict]], terms: list[Term] | None = None
+) -> list[str]:
+    """Greedy answers as evaluation asks (eval.batch_size, eval.max_new_tokens): the model as it is
+    without `terms` (the base model), routed and guarded as the config says with them (the tuned one)."""
+    generation = {"batch_size": config.eval.batch_size, "max_new_tokens": config.eval.max_new_tokens}
+    if terms is None:
+        return answer_questions(model, tokenizer, prompts, **generation)
+    return answer_routed(model, tokenizer, config, terms, prompts, **generation)

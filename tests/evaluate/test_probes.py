@@ -63,7 +63,7 @@ def test_shipped_probe_has_60_test_questions_in_both_languages():
 
 
 def test_false_abstention_and_senses_on_glossary_answers():
-    from lexitune.evaluate.probes import glossary_side_metrics
+    from lexitune.evaluate.probes.run import glossary_side_metrics
     from lexitune.glossary.term import Term
 
     terms = {
@@ -82,7 +82,7 @@ def test_false_abstention_and_senses_on_glossary_answers():
 
 
 def test_sense_context_needs_the_asked_sense_and_no_other():
-    from lexitune.evaluate.probes import glossary_side_metrics
+    from lexitune.evaluate.probes.run import glossary_side_metrics
     from lexitune.glossary.term import Term
 
     aaa = Term(term="AAA", definition="Automobile Association", senses=["Anti-Aircraft Artillery"])

@@ -64,3 +64,22 @@ def stop_ids(model, tokenizer) -> list[int]:
     if tokenizer.eos_token_id is not None:
         ids.add(tokenizer.eos_token_id)
     return sorted(ids)
+
+
+@torch.inference_mode()
+def beam_answers(model, tokenizer, prompt: list[dict], *, beams: int = 8, max_new_tokens: int = 48) -> list[str]:
+    """The `beams` best answers to one chat prompt by beam search, best first."""
+    enc = tokenizer(prompt_texts(tokenizer, [prompt]), return_tensors="pt", add_special_tokens=False)
+    enc = {k: v.to(model.device) for k, v in enc.items()}
+    with generating(model, tokenizer):
+        out = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=beams,
+            num_return_sequences=beams,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=stop_ids(model, tokenizer),
+        )
+    new = out[:, enc["input_ids"].shape[1] :]
+    return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in new]

@@ -116,7 +116,7 @@ def create_app(registry: AdapterRegistry, api_key: str | None = None, max_tokens
             seed=body.seed,
         )
         # The reply names the model asked for, whichever weights model.route chose to answer with.
-        pieces = registry.generate(registry.answering(body.model, messages), input_ids, sampling)
+        pieces = registry.reply(body.model, messages, input_ids, sampling)
         cid = protocol.completion_id()
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)

@@ -24,7 +24,7 @@ from lexitune.errors import LexituneError
 from lexitune.glossary.term import Term
 from lexitune.models import load_model, load_tokenizer, resolve_model
 from lexitune.pipeline import load_terms
-from lexitune.route import uses_adapter
+from lexitune.route import guards, undeclined, uses_adapter
 from lexitune.rundir import RunDir
 from lexitune.serve.stops import StopFilter
 
@@ -139,15 +139,52 @@ class AdapterRegistry:
             return model_id
         return BASE_MODEL_ID
 
-    def prompt_ids(self, model_id: str, messages: list[dict]) -> torch.Tensor:
-        """The chat template applied as in training: the run's system prompt unless the client sent one."""
+    def with_system(self, model_id: str, messages: list[dict]) -> list[dict]:
+        """The conversation as in training: the run's system prompt first unless the client sent one."""
         system = self.served[model_id].system_prompt
         if system and not any(m["role"] == "system" for m in messages):
-            messages = [{"role": "system", "content": system}, *messages]
+            return [{"role": "system", "content": system}, *messages]
+        return messages
+
+    def prompt_ids(self, model_id: str, messages: list[dict]) -> torch.Tensor:
         enc = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            self.with_system(model_id, messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         return enc["input_ids"]
+
+    def reply(
+        self, model_id: str, messages: list[dict], input_ids: torch.Tensor, sampling: Sampling
+    ) -> Iterator[Piece]:
+        """The answer to a request for `model_id`: the routed weights' stream; with the run's
+        `model.guard_declines`, a greedy answer to a question naming a glossary term is generated
+        whole first, and a decline is replaced by the best beam answer that does not decline."""
+        answering = self.answering(model_id, messages)
+        served = self.served[model_id]
+        if answering == BASE_MODEL_ID or sampling.temperature > 0 or not guards(served.config, served.terms, messages):
+            return self.generate(answering, input_ids, sampling)
+        return self._guarded(model_id, messages, input_ids, sampling)
+
+    def _guarded(
+        self, model_id: str, messages: list[dict], input_ids: torch.Tensor, sampling: Sampling
+    ) -> Iterator[Piece]:
+        pieces = list(self.generate(model_id, input_ids, sampling))
+        text = "".join(p.text for p in pieces)
+        with self.lock:
+            self._activate(model_id)
+            try:
+                better = undeclined(
+                    self.model, self.tokenizer, self.with_system(model_id, messages), text, sampling.max_tokens
+                )
+            finally:
+                self._deactivate()
+        if better == text:
+            yield from pieces
+            return
+        stops = StopFilter(sampling.stop)
+        kept = stops.feed(better)
+        kept += "" if stops.stopped else stops.flush()
+        tokens = len(self.tokenizer(better, add_special_tokens=False)["input_ids"])
+        yield Piece(kept, "stop", input_ids.shape[1], tokens)
 
     def stop_token_ids(self) -> list[int]:
         eos = self.model.generation_config.eos_token_id

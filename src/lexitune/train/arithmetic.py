@@ -81,7 +81,8 @@ def arithmetic_prompts(config: Config, n: int) -> list[str]:
         language = languages[len(prompts) % len(languages)]
         op = rng.choice("+-*/")
         a, b = rng.randint(1, MAX_OPERAND), rng.randint(1, MAX_OPERAND)
-        if op == "-":  # no negative results, no fractions: a small model's answers to those are noise
+        # No negative results, no fractions: a small model's answers to those are noise.
+        if op == "-":
             a, b = max(a, b), min(a, b)
         elif op == "/":
             a = a * b

@@ -4,20 +4,16 @@
 
 `general.py`: the shipped general-knowledge questions and their scoring; `decline.py`: whether an
 answer declines; `run.py`: ask the probes before and after training and write `probes.jsonl` and the
-`retention`, `abstention`, `false_abstention`, `senses` keys of metrics.json.
+`retention`, `abstention`, `false_abstention`, `senses` keys of metrics.json. The package exports
+only the scoring: `run.py` answers through lexitune.route, which itself scores declines.
 """
 
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.evaluate.probes.general import is_correct, load_general, retention
-from lexitune.evaluate.probes.run import glossary_side_metrics, probe_prompts, probe_results, probes_before
 
 __all__ = [
-    "glossary_side_metrics",
     "is_correct",
     "is_decline",
     "load_general",
-    "probe_prompts",
-    "probe_results",
-    "probes_before",
     "retention",
 ]

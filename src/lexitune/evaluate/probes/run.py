@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 
 from lexitune.config import Config
-from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.evaluate.probes.general import is_correct, load_general, retention
@@ -23,7 +22,7 @@ from lexitune.generate.invented import abstention_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
-from lexitune.route import answer_routed
+from lexitune.route import answer_as_evaluated
 from lexitune.rundir import RunDir, read_json, write_json
 
 
@@ -50,12 +49,8 @@ def probe_prompts(config: Config, terms: list[Term]) -> list[dict]:
 
 
 def answer_probes(model, tokenizer, config: Config, prompts: list[dict], terms: list[Term] | None = None) -> list[str]:
-    """The probes' answers; with `terms` (the tuned model), routed as `model.route` says."""
-    messages = [p["messages"] for p in prompts]
-    generation = {"batch_size": config.eval.batch_size, "max_new_tokens": config.eval.max_new_tokens}
-    if terms is None:
-        return answer_questions(model, tokenizer, messages, **generation)
-    return answer_routed(model, tokenizer, config, terms, messages, **generation)
+    """The probes' answers, as evaluation asks them (before: no terms; after: with them)."""
+    return answer_as_evaluated(model, tokenizer, config, [p["messages"] for p in prompts], terms)
 
 
 def probes_before(model, tokenizer, config: Config, run: RunDir, terms: list[Term]) -> list[str] | None:
