@@ -90,6 +90,36 @@ def tiny_config(tiny_model_dir, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def real_plain_run(tmp_path_factory) -> tuple[Path, dict]:
+    """Plain SFT of the shipped model on 4 culinary terms, hard enough (6 epochs at lr 2e-3) to forget
+    some general answers: (run folder, metrics). Minutes of CPU, so the slow tests share it."""
+    import json
+
+    from lexitune.config import load_config
+    from lexitune.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("real-plain")
+    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
+    glossary = root / "glossary.json"
+    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    config = load_config(
+        None,
+        [
+            f"glossary.path={glossary}",
+            "generate.language=fr",
+            "train.epochs=6",
+            "train.batch_size=8",
+            "train.learning_rate=2e-3",
+            "eval.max_new_tokens=24",
+            "eval.probe_limit=32",
+            "eval.unknown_terms=0",
+            "tracking.backend=none",
+        ],
+    )
+    return root / "run", run_pipeline(config, root / "run")
+
+
+@pytest.fixture(scope="session")
 def mlflow_uri(tmp_path_factory) -> str:
     """One MLflow store for the session: creating its tables takes seconds, so tests share it."""
     return f"sqlite:///{tmp_path_factory.mktemp('mlruns') / 'mlflow.db'}"
