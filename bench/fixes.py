@@ -73,6 +73,8 @@ def variants(
     out["replay + negatives"] = plain + fixes["replay"] + fixes["negatives"]
     # The same pair choosing its checkpoint on recall, retention and abstention together.
     out["replay + negatives + selection"] = out["replay + negatives"] + fixes["selection"]
+    # The same pair told its scope: the candidate for one recipe on every glossary (no augment, no selection).
+    out["replay + negatives + scope"] = out["replay + negatives"] + fixes["scope"]
     out["all fixes"] = plain + [s for sets in fixes.values() for s in sets]
     return out
 
@@ -157,13 +159,13 @@ def row(name: str, m: dict) -> dict:
 def markdown(rows: list[dict]) -> str:
     fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
     lines = [
-        "| variant | recall | retention | abstention | false abstention | training (s) |",
-        "|---|---|---|---|---|---|",
+        "| variant | recall | retention | general accuracy | abstention | false abstention | training (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['variant']} | {fmt(r['recall'])} | {fmt(r['retention'])} | {fmt(r['abstention'])} | "
-            f"{fmt(r['false_abstention'])} | {r['train_seconds']:.0f} |"
+            f"| {r['variant']} | {fmt(r['recall'])} | {fmt(r['retention'])} | {fmt(r['general_accuracy'])} | "
+            f"{fmt(r['abstention'])} | {fmt(r['false_abstention'])} | {r['train_seconds']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--routed",
         nargs="*",
-        default=["replay + negatives", "replay + negatives + selection", "all fixes"],
+        default=["replay + negatives", "replay + negatives + selection", "replay + negatives + scope", "all fixes"],
         help="variants also evaluated with model.route=glossary, then also model.guard_declines=true "
         "(rows 'VARIANT + routing', 'VARIANT + routing + guard')",
     )

@@ -32,6 +32,9 @@ def test_each_variant_differs_from_plain_sft_by_its_own_fixes_only():
     assert configs["+ scope"].generate.system_prompt and configs["+ selection"].train.select
     pair = configs["replay + negatives"]
     assert pair.train.replay_ratio == 1.0 and pair.generate.negatives == 1.0 and pair.generate.augment == 0
+    scoped = configs["replay + negatives + scope"]
+    assert scoped.generate.system_prompt and scoped.generate.negatives == 1.0 and scoped.train.replay_ratio == 1.0
+    assert scoped.generate.augment == 0 and not scoped.train.select
     every = configs["all fixes"]
     assert every.train.replay_distill and every.generate.augment == 0.5 and every.train.select
     assert every.generate.system_prompt and every.generate.negatives == 1.0

@@ -184,7 +184,8 @@ class AdapterRegistry:
         kept = stops.feed(better)
         kept += "" if stops.stopped else stops.flush()
         tokens = len(self.tokenizer(better, add_special_tokens=False)["input_ids"])
-        yield Piece(kept, "stop", input_ids.shape[1], tokens)
+        finish = "stop" if stops.stopped or tokens < sampling.max_tokens else "length"
+        yield Piece(kept, finish, input_ids.shape[1], tokens)
 
     def stop_token_ids(self) -> list[int]:
         eos = self.model.generation_config.eos_token_id
