@@ -28,13 +28,14 @@ from lexitune.evaluate.generation import answer_questions, beam_answers
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.glossary.term import Term, capitalised_words, mentions
 
+# Beams the guard searches for an answer that does not decline. The culinary run's declined glossary
+# questions found their definition at the first or second beam; 8 leaves room for decline variants.
+GUARD_BEAMS = 8
+
 
 def may_concern_glossary(text: str, terms: list[Term]) -> bool:
     """True when `text` names a glossary term or alias, or holds a word that reads as an acronym."""
     return mentions(text, terms) or bool(capitalised_words(text))
-
-
-GUARD_BEAMS = 8
 
 
 def last_question(messages: list[dict]) -> str:
