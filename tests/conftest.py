@@ -18,6 +18,16 @@ EXAMPLES = ROOT / "examples"
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+def culinary_glossary(folder: Path, n: int = 4, name: str = "glossary.json") -> Path:
+    """The culinary example's first `n` terms as a glossary file in `folder`: what the tests' runs learn."""
+    import json
+
+    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:n]
+    glossary = folder / name
+    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    return glossary
+
+
 @pytest.fixture(scope="session")
 def real_model_dir() -> Path:
     """The shipped SmolLM2-135M-Instruct as safetensors (converted once into the user cache)."""
@@ -66,13 +76,10 @@ def tiny_base(tiny_model_dir):
 @pytest.fixture
 def tiny_config(tiny_model_dir, tmp_path):
     """A config for a seconds-long run on 4 culinary terms with the tiny model."""
-    import json
 
     from lexitune.config import load_config
 
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
-    glossary = tmp_path / "glossary.json"
-    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    glossary = culinary_glossary(tmp_path)
     return load_config(
         None,
         [
@@ -93,15 +100,12 @@ def tiny_config(tiny_model_dir, tmp_path):
 def real_plain_run(tmp_path_factory) -> tuple[Path, dict]:
     """Plain SFT of the shipped model on 4 culinary terms, hard enough (6 epochs at lr 2e-3) to forget
     some general answers: (run folder, metrics). Minutes of CPU, so the slow tests share it."""
-    import json
 
     from lexitune.config import load_config
     from lexitune.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("real-plain")
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
-    glossary = root / "glossary.json"
-    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    glossary = culinary_glossary(root)
     config = load_config(
         None,
         [
@@ -184,15 +188,12 @@ def trained_run(tiny_model_dir, tmp_path_factory) -> Path:
 
     Its config sets a system prompt, so the tests can check it reaches the server, Ollama and the card.
     """
-    import json
 
     from lexitune.config import load_config
     from lexitune.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("trained")
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
-    glossary = root / "glossary.json"
-    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    glossary = culinary_glossary(root)
     config = load_config(
         None,
         [

@@ -87,11 +87,10 @@ def test_generate_writes_the_datasets(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, tiny_model_dir):
     from lexitune.config import load_config
-    from tests.conftest import EXAMPLES
+    from tests.conftest import culinary_glossary
 
     folder = tmp_path_factory.mktemp("cli")
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:3]
-    (folder / "g.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    culinary_glossary(folder, 3, "g.json")
     cfg = load_config(
         None,
         [

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from lexitune.config import load_config
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, culinary_glossary
 
 GRID = {"train.learning_rate": [1.0e-3, 1.0e-2, 5.0e-2], "train.lora.r": [4, 8]}
 
@@ -29,8 +29,7 @@ def _finished(folder: Path) -> int:
 @pytest.fixture(scope="module")
 def sweep_dir(tiny_model_dir, mlflow_uri, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("sweep")
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:4]
-    (base / "glossary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    culinary_glossary(base)
     config = {
         "name": "tinysweep",
         "glossary": {"path": "glossary.json"},

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import torch
 
+from tests.conftest import culinary_glossary
+
 WORKER = Path(__file__).with_name("ddp_worker.py")
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # Two CPU processes (gloo), no mixed precision or compilation: the same numbers as one process.
 LAUNCH = [
     sys.executable,
@@ -27,9 +28,7 @@ LAUNCH = [
 
 
 def test_two_processes_match_one(tiny_model_dir, tmp_path):
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:3]
-    glossary = tmp_path / "glossary.json"
-    glossary.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    glossary = culinary_glossary(tmp_path, 3)
     args = [str(tiny_model_dir), str(glossary)]
     single, double = tmp_path / "one" / "w.pt", tmp_path / "two" / "w.pt"
     subprocess.run([sys.executable, str(WORKER), *args, str(single)], check=True, timeout=300)
@@ -45,8 +44,7 @@ def test_two_processes_match_one(tiny_model_dir, tmp_path):
 
 def test_the_train_command_runs_under_accelerate_launch(tiny_model_dir, tmp_path):
     """As the README shows it: every process trains, only the main one writes the run folder once."""
-    terms = json.loads((EXAMPLES / "culinary-fr" / "glossary.json").read_text(encoding="utf-8"))[:3]
-    (tmp_path / "g.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    culinary_glossary(tmp_path, 3, "g.json")
     (tmp_path / "c.yaml").write_text(
         "glossary: {path: g.json}\ngenerate: {language: fr}\n"
         f"model: {{name: {tiny_model_dir}}}\ntrain: {{max_steps: 2, batch_size: 4}}\n"
