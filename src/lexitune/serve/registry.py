@@ -21,6 +21,7 @@ import torch
 
 from lexitune.config import Config
 from lexitune.errors import LexituneError
+from lexitune.evaluate.generation import stop_ids
 from lexitune.glossary.term import Term
 from lexitune.models import load_model, load_tokenizer, resolve_model
 from lexitune.pipeline import load_terms
@@ -187,13 +188,6 @@ class AdapterRegistry:
         finish = "stop" if stops.stopped or tokens < sampling.max_tokens else "length"
         yield Piece(kept, finish, input_ids.shape[1], tokens)
 
-    def stop_token_ids(self) -> list[int]:
-        eos = self.model.generation_config.eos_token_id
-        ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        if self.tokenizer.eos_token_id is not None:
-            ids.add(self.tokenizer.eos_token_id)
-        return sorted(ids)
-
     def generate(self, model_id: str, input_ids: torch.Tensor, sampling: Sampling) -> Iterator[Piece]:
         """Stream the answer; the lock is held until the generator finishes or is closed."""
         from transformers import StoppingCriteriaList, TextIteratorStreamer
@@ -209,7 +203,7 @@ class AdapterRegistry:
             do_sample=not greedy,
             streamer=streamer,
             pad_token_id=self.tokenizer.pad_token_id,
-            eos_token_id=self.stop_token_ids(),
+            eos_token_id=stop_ids(self.model, self.tokenizer),
             stopping_criteria=StoppingCriteriaList([cancelled]),
         )
         if not greedy:
@@ -257,8 +251,8 @@ class AdapterRegistry:
         if "error" in result:
             raise result["error"]
         new = result["out"][0, input_ids.shape[1] :].tolist()
-        stop_ids = set(self.stop_token_ids())
-        hit_eos = bool(new) and new[-1] in stop_ids
+        ends = set(stop_ids(self.model, self.tokenizer))
+        hit_eos = bool(new) and new[-1] in ends
         finish = "stop" if stops.stopped or hit_eos or len(new) < sampling.max_tokens else "length"
         yield Piece("", finish, input_ids.shape[1], len(new) - int(hit_eos))
 
