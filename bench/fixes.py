@@ -10,7 +10,7 @@ every variant that asks the same questions, so they are copied from the first ru
 being recomputed (the run folder's own caches: eval/before.json, eval/probes_before.json, and the
 base model's replay answers, data/replay*.jsonl). The replay fix is `replay_ratio` (--replay)
 distilled, with well-known acronyms (`replay_known`, --known) and calculations
-(`replay_arithmetic`, --arithmetic).
+(`experimental.replay_arithmetic`, --arithmetic).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from pathlib import Path
 from rich.console import Console
 
 from lexitune.config import load_config, save_config
+from lexitune.evaluate.stage import evaluate_run
 from lexitune.glossary import load_from_config
-from lexitune.pipeline import evaluate_run, run_pipeline
+from lexitune.pipeline import run_pipeline
 from lexitune.rundir import RunDir
 
 SCOPE = {
@@ -45,23 +46,23 @@ def variants(
             f"train.replay_ratio={replay}",
             "train.replay_distill=true",
             f"train.replay_known={known}",
-            f"train.replay_arithmetic={arithmetic}",
+            f"experimental.replay_arithmetic={arithmetic}",
         ],
         "negatives": [f"generate.negatives={negatives}"],
-        "augment": [f"generate.augment={augment}"],
+        "augment": [f"experimental.augment={augment}"],
         "scope": [f"generate.system_prompt={json.dumps(SCOPE[language], ensure_ascii=False)}"],
-        "selection": ["train.select=true"],
+        "selection": ["experimental.select=true"],
     }
     # Plain SFT: every fix off explicitly, whatever the defaults are.
     plain = [
         "train.replay_ratio=0",
         "train.replay_distill=false",
         "train.replay_known=0",
-        "train.replay_arithmetic=0",
+        "experimental.replay_arithmetic=0",
         "generate.negatives=0",
-        "generate.augment=0",
+        "experimental.augment=0",
         "generate.system_prompt=null",
-        "train.select=false",
+        "experimental.select=false",
     ]
     out = {"plain SFT": plain}
     for name, sets in fixes.items():
@@ -228,7 +229,10 @@ def main(argv: list[str] | None = None) -> None:
                         for k, v in sources.items()
                         if (k != "data/replay.jsonl" or config.train.replay_ratio == args.replay)
                         and (k != "data/replay_known.jsonl" or config.train.replay_known == args.known)
-                        and (k != "data/replay_arithmetic.jsonl" or config.train.replay_arithmetic == args.arithmetic)
+                        and (
+                            k != "data/replay_arithmetic.jsonl"
+                            or config.experimental.replay_arithmetic == args.arithmetic
+                        )
                     },
                     folder,
                 )

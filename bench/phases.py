@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import invented_glossary  # noqa: E402
 
 from lexitune.config import EvalConfig, GenerateConfig, TrainConfig  # noqa: E402
-from lexitune.evaluate.generation import answer_questions  # noqa: E402
 from lexitune.evaluate.metrics import contains_definition  # noqa: E402
 from lexitune.generate import generate_conversations  # noqa: E402
+from lexitune.inference.generation import answer_questions  # noqa: E402
 from lexitune.models import load_model, load_tokenizer  # noqa: E402
 from lexitune.train.data import collate, tokenize_all  # noqa: E402
 

@@ -21,22 +21,22 @@ def test_each_variant_differs_from_plain_sft_by_its_own_fixes_only():
     table = _fixes().variants("fr", replay=1.0, negatives=1.0, augment=0.5, known=0.25, arithmetic=0.25)
     configs = {name: load_config(CONFIG, sets) for name, sets in table.items()}
     plain = configs["plain SFT"]
-    assert plain.train.replay_ratio == 0 and plain.generate.negatives == 0 and plain.generate.augment == 0
-    assert plain.generate.system_prompt is None and not plain.train.select and not plain.train.replay_distill
-    assert plain.train.replay_known == 0 and plain.train.replay_arithmetic == 0
+    assert plain.train.replay_ratio == 0 and plain.generate.negatives == 0 and plain.experimental.augment == 0
+    assert plain.generate.system_prompt is None and not plain.experimental.select and not plain.train.replay_distill
+    assert plain.train.replay_known == 0 and plain.experimental.replay_arithmetic == 0
     replay = configs["+ replay"]
     assert replay.train.replay_ratio == 1.0 and replay.train.replay_distill and replay.generate.negatives == 0
-    assert replay.train.replay_known == 0.25 and replay.train.replay_arithmetic == 0.25
+    assert replay.train.replay_known == 0.25 and replay.experimental.replay_arithmetic == 0.25
     assert configs["+ negatives"].generate.negatives == 1.0 and configs["+ negatives"].train.replay_ratio == 0
-    assert configs["+ negatives + augment"].generate.augment == 0.5
-    assert configs["+ scope"].generate.system_prompt and configs["+ selection"].train.select
+    assert configs["+ negatives + augment"].experimental.augment == 0.5
+    assert configs["+ scope"].generate.system_prompt and configs["+ selection"].experimental.select
     pair = configs["replay + negatives"]
-    assert pair.train.replay_ratio == 1.0 and pair.generate.negatives == 1.0 and pair.generate.augment == 0
+    assert pair.train.replay_ratio == 1.0 and pair.generate.negatives == 1.0 and pair.experimental.augment == 0
     scoped = configs["replay + negatives + scope"]
     assert scoped.generate.system_prompt and scoped.generate.negatives == 1.0 and scoped.train.replay_ratio == 1.0
-    assert scoped.generate.augment == 0 and not scoped.train.select
+    assert scoped.experimental.augment == 0 and not scoped.experimental.select
     every = configs["all fixes"]
-    assert every.train.replay_distill and every.generate.augment == 0.5 and every.train.select
+    assert every.train.replay_distill and every.experimental.augment == 0.5 and every.experimental.select
     assert every.generate.system_prompt and every.generate.negatives == 1.0
 
 

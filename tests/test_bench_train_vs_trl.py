@@ -33,6 +33,12 @@ def test_quick_benchmark_writes_its_report(tiny_model_dir, tmp_path):
         timeout=600,
     )
     text = out.read_text()
-    for row in ["| lexitune | fp32 |", "| TRL SFTTrainer |", "Speed-up:", "| computed:", "| batched (64) greedy"]:
+    import torch
+
+    from lexitune.train.precision import choose_precision
+
+    # The precision this machine's CPU gets (bf16 where it is native, else fp32), named exactly.
+    chosen = choose_precision("auto", torch.device("cpu")).name
+    for row in [f"| lexitune | {chosen} |", "| TRL SFTTrainer |", "Speed-up:", "| computed:", "| batched (64) greedy"]:
         assert row in text, f"report lacks {row!r}"
     assert "2/2 |" in text, "batched and one-at-a-time generation must give the same answers"

@@ -78,10 +78,21 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_generate_writes_the_datasets(tmp_path):
     result = lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "r")
     assert result.returncode == 0, result.stderr
-    train = (tmp_path / "r" / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    test = (tmp_path / "r" / "data" / "test.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(train) == 15 * 8 and len(test) == 15 * 3
-    assert json.loads(train[0])["messages"][-1]["role"] == "assistant"
+    train = [
+        json.loads(line) for line in (tmp_path / "r" / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    test = [
+        json.loads(line) for line in (tmp_path / "r" / "data" / "test.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+
+    def count(rows, prefix):
+        return sum(r["style"].startswith(prefix) for r in rows)
+
+    # The default recipe (robust): every training style, 3 reverse styles, as many negatives as forward questions.
+    assert count(train, "fr.q") == 15 * 11 and count(train, "reverse/") == 15 * 3
+    assert count(train, "negative/") == 15 * 11 and len(train) == 15 * 11 * 2 + 15 * 3
+    assert count(test, "fr.q") == 15 * 3 and count(test, "reverse/") == 15 * 2 and count(test, "sealed/") == 15 * 4
+    assert train[0]["messages"][-1]["role"] == "assistant"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +105,7 @@ def tiny_run(tmp_path_factory, tiny_model_dir):
     cfg = load_config(
         None,
         [
+            "recipe=plain",
             f"glossary.path={folder / 'g.json'}",
             "generate.language=fr",
             f"model.name={tiny_model_dir}",
@@ -122,7 +134,9 @@ def test_eval_and_chat_need_only_the_run_folder(tiny_run):
     (run / "metrics.json").unlink()
     result = lexitune("eval", run)
     assert result.returncode == 0, result.stderr
-    assert json.loads((run / "metrics.json").read_text())["test_questions"] == 9
+    assert json.loads((run / "metrics.json").read_text())["test_questions"] == 3 * (
+        3 + 2 + 4
+    )  # forward, reverse, sealed
     for extra in [[], ["--base"]]:
         result = lexitune("chat", run, "--prompt", "Que veut dire TEC ?", "--max-new-tokens", "5", *extra)
         assert result.returncode == 0, result.stderr

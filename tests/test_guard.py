@@ -69,15 +69,14 @@ def declining_run(trained_run, tmp_path_factory):
 
 
 def _answers(run, guard: bool) -> list[str]:
-    from lexitune.pipeline import load_terms, load_trained
-    from lexitune.route import answer_routed
+    from lexitune.inference import Answerer, load_terms, load_trained
     from lexitune.rundir import RunDir
 
     model, tokenizer, config = load_trained(RunDir(run))
     config.model.guard_declines = guard
-    system = [{"role": "system", "content": config.generate.system_prompt}]
-    prompts = [[*system, *_user(name)] for name in (load_terms(RunDir(run))[0].term, INVENTED)]
-    return answer_routed(model, tokenizer, config, load_terms(RunDir(run)), prompts, max_new_tokens=48)
+    terms = load_terms(RunDir(run))
+    answerer = Answerer.tuned(model, tokenizer, config, terms, max_new_tokens=48)
+    return answerer.answer([_user(name) for name in (terms[0].term, INVENTED)])
 
 
 def _starts(answers: list[str], *expected: str) -> bool:

@@ -49,17 +49,22 @@ def test_run_with_llm_generator_and_judge(tiny_config, tmp_path, monkeypatch):
     metrics = json.loads(run.metrics.read_text())
     for side in ("before", "after"):
         assert isinstance(metrics[side]["judge_accuracy"], float)
-        assert metrics["judge_agreement"][side]["judged"] == metrics["test_questions"] == 4
+        # 4 held-out questions the LLM wrote, and 2 reverse + 4 sealed a term from the templates.
+        assert metrics["judge_agreement"][side]["judged"] == metrics["test_questions"] == 4 + 4 * 6
     # The data files were written by the LLM: every conversation is one the server sent.
     written = [c["messages"] for r in replies if "conversations" in r for c in r["conversations"]]
     train = [json.loads(line) for line in run.train_data.read_text().splitlines()]
     test = [json.loads(line) for line in run.test_data.read_text().splitlines()]
-    assert len(train) == 12 and len(test) == 4
-    assert all(c["messages"] in written and c["style"].startswith("llm.") for c in train + test)
+    llm_rows = [c for c in train + test if c["style"].startswith("llm.")]
+    assert len(llm_rows) == 16 and all(c["messages"] in written for c in llm_rows)
+    # 3 LLM conversations a term for training, topped up to train_styles (8) with template phrasings.
+    assert len(train) == 4 * 8 and sum(c["style"].startswith("template/") for c in train) == 4 * 5
+    assert len(test) == 4 + 4 * 6
     answers = [json.loads(line) for line in run.answers.read_text().splitlines()]
     assert {"after_judge", "after_judge_explanation", "before_judge"} <= set(answers[0])
     report = json.loads(run.generation_report.read_text())
     assert report["model"] == "fake-writer" and report["failures"] == [] and report["kept"] == 16
+    assert report["topped_up"]["total_added"] == 20
     # The key is used for the requests and found nowhere in the run folder.
     assert all(r["auth"] == "Bearer sk-never-written-anywhere" for r in llm.requests)
     for path in out.rglob("*"):

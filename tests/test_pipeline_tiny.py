@@ -24,9 +24,12 @@ def test_run_writes_the_run_folder_contract(tiny_config, tmp_path):
         assert path.exists(), f"missing {path}"
     saved = json.loads(run.metrics.read_text())
     assert saved == metrics
-    assert saved["terms"] == 4 and saved["test_questions"] == 12
+    # Each term: 3 held-out forward phrasings, 2 reverse questions, 4 sealed phrasings.
+    assert saved["terms"] == 4 and saved["test_questions"] == 4 * (3 + 2 + 4)
+    for key in ["reverse_recall", "sealed_recall"]:
+        assert isinstance(saved["after"][key], float) and isinstance(saved["before"][key], float)
     for key in ["exact_recall", "embedding_similarity", "judge_accuracy"]:
         assert key in saved["before"] and key in saved["after"]
     assert saved["train"]["tokens"] > 0 and saved["train"]["steps"] == 8
     answers = [json.loads(line) for line in run.answers.read_text().splitlines()]
-    assert len(answers) == 12 and {"question", "expected", "before", "after", "after_exact"} <= set(answers[0])
+    assert len(answers) == 36 and {"question", "expected", "before", "after", "after_exact"} <= set(answers[0])

@@ -13,7 +13,8 @@ import yaml
 from lexitune.config import Config, load_config
 from lexitune.errors import LexituneError
 from lexitune.glossary.term import Term
-from lexitune.route import may_concern_glossary, uses_adapter
+from lexitune.inference import Answerer
+from lexitune.inference.answerer import may_concern_glossary
 
 TERMS = [Term(term="TEC", definition="Techniques Élémentaires et Culinaires", aliases=["T.E.C."])]
 GENERAL = "Quelle est la capitale de la France ?"
@@ -32,14 +33,24 @@ def test_a_question_concerns_the_glossary_when_it_names_a_term_or_an_acronym():
     assert not may_concern_glossary("Combien font 2 + 2 ?", TERMS)
 
 
+def test_a_reverse_question_quoting_a_definition_goes_to_the_adapter():
+    assert may_concern_glossary("Quel est le sigle de techniques elementaires et culinaires ?", TERMS)
+    assert may_concern_glossary("What's the acronym for Techniques Elémentaires Culinaires?", TERMS)  # a word dropped
+    assert not may_concern_glossary("Quelles techniques de cuisine faut-il connaître ?", TERMS)
+
+
+def _uses_adapter(config: Config, messages: list[dict]) -> bool:
+    return Answerer.tuned(None, None, config, TERMS).uses_adapter(messages)
+
+
 def test_only_the_last_question_decides_and_always_means_always():
     config = Config()
-    assert uses_adapter(config, TERMS, _user(GENERAL))
+    assert _uses_adapter(config, _user(GENERAL))
     config.model.route = "glossary"
-    assert not uses_adapter(config, TERMS, _user(GENERAL))
+    assert not _uses_adapter(config, _user(GENERAL))
     history = [*_user("Que veut dire TEC ?"), {"role": "assistant", "content": "…"}, *_user(GENERAL)]
-    assert not uses_adapter(config, TERMS, history)
-    assert uses_adapter(config, TERMS, [*_user(GENERAL), {"role": "assistant", "content": "…"}, *_user("Et TEC ?")])
+    assert not _uses_adapter(config, history)
+    assert _uses_adapter(config, [*_user(GENERAL), {"role": "assistant", "content": "…"}, *_user("Et TEC ?")])
 
 
 def test_full_fine_tuning_cannot_route():
@@ -68,7 +79,7 @@ def test_evaluation_answers_general_questions_with_the_base_model(routed_run, tm
     answer from the right side."""
     from rich.console import Console
 
-    from lexitune.pipeline import evaluate_run
+    from lexitune.evaluate.stage import evaluate_run
     from lexitune.rundir import RunDir
 
     def evaluate(route: str) -> tuple[dict, list[dict]]:
@@ -78,12 +89,16 @@ def test_evaluation_answers_general_questions_with_the_base_model(routed_run, tm
         run = RunDir(folder)
         config = load_config(run.config, [f"model.route={route}", "eval.batch_size=1", "eval.unknown_terms=2"])
         metrics = evaluate_run(config, run, Console(quiet=True))
-        rows = [json.loads(line) for line in (folder / "probes.jsonl").read_text(encoding="utf-8").splitlines()]
+        # A routed run keeps the weights' own answers in probes.jsonl, the routed ones beside them.
+        name = "probes_routed.jsonl" if route == "glossary" else "probes.jsonl"
+        rows = [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines()]
         return metrics, rows
 
     always_metrics, always = evaluate("always")
     routed_metrics, routed = evaluate("glossary")
     assert (always_metrics["route"], routed_metrics["route"]) == ("always", "glossary")
+    assert "after_routed" in routed_metrics and "after_routed" not in always_metrics
+    assert routed_metrics["after"] == always_metrics["after"]  # the weights' figures stay their own
     plain = [i for i, r in enumerate(routed) if not may_concern_glossary(r["question"], [])]
     acronyms = [i for i, r in enumerate(routed) if may_concern_glossary(r["question"], [])]
     assert plain and acronyms and any(r["kind"] == "unknown" for r in routed)

@@ -31,6 +31,7 @@ def sweep_dir(tiny_model_dir, mlflow_uri, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("sweep")
     culinary_glossary(base)
     config = {
+        "recipe": "plain",
         "name": "tinysweep",
         "glossary": {"path": "glossary.json"},
         "generate": {"language": "fr"},

@@ -1,5 +1,6 @@
-"""The `lexitune` command: parses arguments and dispatches to the pipeline's stages.
+"""The `lexitune` command: parses arguments and hands each verb to the module that does its work.
 
+lexitune run my-glossary.csv                 # the default recipe, no config file needed
 lexitune run examples/culinary-fr/lexitune.yaml --out runs/culinary
 lexitune --help
 """
@@ -20,15 +21,39 @@ from lexitune.errors import LexituneError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Teach a small language model a glossary.")
 console = Console(stderr=True)
 
-ConfigArg = Annotated[Path, typer.Argument(help="YAML config (or a run folder, to reuse its config)")]
+# Each verb and the module that does its work: kept in sync with the commands by a test.
+VERBS: dict[str, str] = {
+    "run": "lexitune.pipeline",
+    "generate": "lexitune.generate.stage",
+    "train": "lexitune.pipeline",
+    "eval": "lexitune.evaluate.stage",
+    "chat": "lexitune.chat",
+    "sweep": "lexitune.sweep",
+    "report": "lexitune.report",
+    "serve": "lexitune.serve",
+    "export": "lexitune.export",
+    "push": "lexitune.export.push",
+    "recipes": "lexitune.recipes",
+}
+
+ConfigArg = Annotated[
+    Path, typer.Argument(help="YAML config, a glossary file (the default recipe), or a run folder (its config)")
+]
+LangOpt = Annotated[
+    str | None, typer.Option("--lang", help="glossary language (fr, en) when CONFIG is a glossary (default: detected)")
+]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="run folder (default: runs/<name>-<timestamp>)")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a setting: section.key=value (repeatable)")]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="continue the run in --out from its last checkpoint")]
 
 
-def _config(path: Path | None, overrides: list[str] | None):
-    from lexitune.config import load_config
+def _config(path: Path | None, overrides: list[str] | None, lang: str | None = None):
+    from lexitune.config import config_for_glossary, is_glossary_file, load_config
 
+    if path is not None and is_glossary_file(path):
+        return config_for_glossary(path, overrides or [], lang)
+    if lang is not None:
+        raise LexituneError(f"--lang {lang}: only for a glossary file; in a config, set generate.language")
     return load_config(path, overrides or [])
 
 
@@ -39,32 +64,37 @@ def _out(config, out: Path | None) -> Path:
 
 
 @app.command()
-def run(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False) -> None:
+def run(
+    config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False, lang: LangOpt = None
+) -> None:
     """Run the whole pipeline: generate, evaluate before, train, evaluate after."""
     from lexitune.pipeline import run_pipeline
 
-    cfg = _config(config, set)
+    cfg = _config(config, set, lang)
     run_pipeline(cfg, _out(cfg, out), resume=resume, console=console)
 
 
 @app.command()
-def generate(config: ConfigArg, out: OutOpt = None, set: SetOpt = None) -> None:
+def generate(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, lang: LangOpt = None) -> None:
     """Load the glossary and write data/train.jsonl and data/test.jsonl."""
-    from lexitune.pipeline import prepare_data, start_run
+    from lexitune.generate.stage import prepare_data
+    from lexitune.pipeline import start_run
 
-    cfg = _config(config, set)
+    cfg = _config(config, set, lang)
     run_dir = start_run(cfg, _out(cfg, out), resume=True)
     prepare_data(cfg, run_dir, console)
     console.print(f"written: {run_dir.train_data} and {run_dir.test_data}")
 
 
 @app.command()
-def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False) -> None:
+def train(
+    config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: ResumeOpt = False, lang: LangOpt = None
+) -> None:
     """Generate (if needed) and train; evaluation is left to `lexitune eval`."""
     from lexitune.pipeline import start_run, train_pipeline
     from lexitune.track import tracked
 
-    cfg = _config(config, set)
+    cfg = _config(config, set, lang)
     run_dir = start_run(cfg, _out(cfg, out), resume)
     with tracked(cfg, run_dir) as tracker:
         result = train_pipeline(cfg, run_dir, tracker, console, resume=resume)[-1]
@@ -75,7 +105,7 @@ def train(config: ConfigArg, out: OutOpt = None, set: SetOpt = None, resume: Res
 @app.command(name="eval")
 def evaluate(run_dir: Annotated[Path, typer.Argument(help="a run folder")], set: SetOpt = None) -> None:
     """Evaluate a trained run on its held-out questions, before vs after."""
-    from lexitune.pipeline import evaluate_run
+    from lexitune.evaluate.stage import evaluate_run
     from lexitune.report import write_run_report
     from lexitune.rundir import RunDir
     from lexitune.track import tracked
@@ -93,7 +123,9 @@ def chat(
     run_dir: Annotated[Path, typer.Argument(help="a run folder")],
     prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="ask one question and exit")] = None,
     base: Annotated[bool, typer.Option("--base", help="ask the untuned base model instead")] = False,
-    max_new_tokens: Annotated[int, typer.Option(help="answer length limit")] = 256,
+    max_new_tokens: Annotated[
+        int | None, typer.Option(help="answer length limit (default: the run's eval.max_new_tokens, as evaluated)")
+    ] = None,
 ) -> None:
     """Chat with a tuned model in the terminal (streamed)."""
     from lexitune.chat import chat as chat_loop
@@ -216,13 +248,13 @@ def push(
     run_dir: Annotated[Path, typer.Argument(help="a run folder")],
     repo: Annotated[str, typer.Option("--repo", help="Hub repository, owner/name")],
     private: Annotated[bool, typer.Option("--private", help="create the repository as private")] = False,
-    what: Annotated[str, typer.Option("--what", help="adapter | merged | gguf")] = "adapter",
+    what: Annotated[str, typer.Option("--format", "--what", help="adapter | merged | gguf")] = "adapter",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only write the folder that would be uploaded")] = False,
     include_data: Annotated[bool, typer.Option("--include-data", help="also publish the glossary")] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="where to write the folder (default: a temporary one)")
     ] = None,
-    quant: Annotated[str, typer.Option(help="--what gguf: f16 | q8_0 | q4_0")] = "q8_0",
+    quant: Annotated[str | None, typer.Option(help="gguf: f16 | q8_0 | q4_0 (default f16, as export)")] = None,
     endpoint: Annotated[str | None, typer.Option(help="Hub address (default: HF_ENDPOINT or huggingface.co)")] = None,
 ) -> None:
     """Upload a run to the Hugging Face Hub with a model card (token from HF_TOKEN)."""
@@ -254,6 +286,22 @@ def push(
             quant=quant,
         )
     console.print(f"pushed: {url}")
+
+
+@app.command()
+def recipes() -> None:
+    """List the shipped recipes, what each sets, and the figures the quality bench measured."""
+    from lexitune.recipes import load_recipe, measured, shipped
+
+    figures = measured()
+    for name in shipped():
+        recipe = load_recipe(name)
+        print(f"{name} (version {recipe.version}){'  [default]' if name == 'robust' else ''}")
+        print(f"  {recipe.description}")
+        for row in figures.get(name, []):
+            print(f"  measured: {row}")
+        if not figures.get(name):
+            print("  measured: not yet (python bench/quality.py)")
 
 
 def main() -> None:

@@ -7,7 +7,9 @@ A run folder describes itself: `eval`, `chat`, `serve` and `export` need nothing
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,13 +35,21 @@ class RunDir:
     adapter = property(lambda self: self.root / "adapter")
     full_model = property(lambda self: self.root / "model")
     answers = property(lambda self: self.root / "answers.jsonl")
+    probes = property(lambda self: self.root / "probes.jsonl")
+    probes_routed = property(lambda self: self.root / "probes_routed.jsonl")
     before_cache = property(lambda self: self.root / "eval" / "before.json")
+    probes_before_cache = property(lambda self: self.root / "eval" / "probes_before.json")
+    selection = property(lambda self: self.root / "selection.json")
     metrics = property(lambda self: self.root / "metrics.json")
     train_result = property(lambda self: self.root / "train.json")
     train_log = property(lambda self: self.root / "train_log.jsonl")
     report = property(lambda self: self.root / "report.html")
     curve = property(lambda self: self.root / "curve.jsonl")
     tracking = property(lambda self: self.root / "tracking.json")
+
+    def replay_cache(self, name: str) -> Path:
+        """data/<name>.jsonl: one class of replay conversations, the base model's answers."""
+        return self.data / f"{name}.jsonl"
 
     def load_config(self) -> Config:
         if not self.config.exists():
@@ -57,13 +67,48 @@ def default_run_dir(name: str, base: Path = Path("runs")) -> Path:
     return base / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def write_json(path: Path, data) -> None:
-    """Atomic write: a crash mid-write never leaves a truncated metrics or result file."""
+def write_text(path: Path, text: str) -> None:
+    """Atomic write: a crash mid-write never leaves a truncated file for a later stage to read."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
     tmp.replace(path)
+
+
+def write_json(path: Path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def digest(inputs) -> str:
+    """A short stable hash of JSON-able inputs: what a cache was made from."""
+    text = json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def read_cache(path: Path, inputs):
+    """The value cached at `path` when it was made from the same `inputs`, else None (stale or absent)."""
+    if not path.exists():
+        return None
+    try:
+        data = read_json(path)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("inputs") != digest(inputs):
+        return None
+    return data.get("value")
+
+
+def write_cache(path: Path, inputs, value) -> None:
+    """Cache `value` with the digest of the inputs that produced it."""
+    write_json(path, {"inputs": digest(inputs), "value": value})

@@ -1,6 +1,6 @@
 """Batched generation gives exactly the answers of one-at-a-time generation."""
 
-from lexitune.evaluate.generation import answer_questions
+from lexitune.inference.generation import answer_questions
 from lexitune.models import load_model, load_tokenizer
 
 

@@ -11,8 +11,8 @@ def test_probe_keys_and_files_with_every_fix(tiny_config, tmp_path):
         setattr(tiny_config.generate, key, value)
     tiny_config.train.replay_ratio = 0.25
     tiny_config.train.replay_max_new_tokens = 8
-    tiny_config.train.select = True
-    tiny_config.train.select_every = 4
+    tiny_config.experimental.select = True
+    tiny_config.experimental.select_every = 4
     tiny_config.eval.probe_limit = 4
     tiny_config.eval.unknown_terms = 2
     out = tmp_path / "run"

@@ -10,16 +10,19 @@ import pytest
 @pytest.fixture(scope="session")
 def held_out(tuned_run):
     from lexitune.generate import read_conversations
+    from lexitune.generate.split import family
     from lexitune.rundir import RunDir
 
-    return [c.prompt_messages() for c in read_conversations(RunDir(tuned_run).test_data)]
+    # The forward held-out questions: the reverse and sealed families ask nothing an export changes.
+    test = read_conversations(RunDir(tuned_run).test_data)
+    return [c.prompt_messages() for c in test if family(c.style) == "forward"]
 
 
 @pytest.fixture(scope="session")
 def tuned_answers(tuned_run, held_out):
     """base+adapter (peft, unmerged) answers, and the base model's, to the held-out questions."""
-    from lexitune.evaluate.generation import answer_questions
-    from lexitune.pipeline import load_trained
+    from lexitune.inference import load_trained
+    from lexitune.inference.generation import answer_questions
     from lexitune.rundir import RunDir
 
     model, tokenizer, _ = load_trained(RunDir(tuned_run))

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lexitune.errors import LexituneError
-from lexitune.evaluate.generation import answer_questions
 from lexitune.export import export_run
+from lexitune.inference.generation import answer_questions
 
 
 def test_adapter_loads_with_peft_as_is(tuned_run, export_dir, held_out, tuned_answers):

@@ -19,10 +19,10 @@ def test_real_model_gguf_answers_the_glossary(tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from lexitune.config import load_config
-    from lexitune.evaluate.generation import answer_questions
     from lexitune.evaluate.metrics import contains_definition
     from lexitune.export import export_run
     from lexitune.generate import read_conversations
+    from lexitune.inference.generation import answer_questions
     from lexitune.pipeline import run_pipeline
     from lexitune.rundir import RunDir
 
@@ -32,6 +32,7 @@ def test_real_model_gguf_answers_the_glossary(tmp_path):
     config = load_config(
         None,
         [
+            "recipe=plain",
             "name=real",
             f"glossary.path={glossary}",
             "generate.language=fr",

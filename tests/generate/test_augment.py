@@ -14,7 +14,7 @@ TERMS = [Term(term=f"T{i}X", definition=f"Definition number {i}") for i in range
 def test_a_share_of_training_questions_is_decorated_and_answers_are_kept():
     cfg = GenerateConfig(language="fr", negatives=1.0)
     plain_train, plain_test = generate_conversations(TERMS, cfg, seed=0)
-    train, test = generate_conversations(TERMS, cfg.model_copy(update={"augment": 0.5}), seed=0)
+    train, test = generate_conversations(TERMS, cfg, seed=0, augment_share=0.5)
     assert test == plain_test  # held-out questions are never decorated
     assert [c.answer for c in train] == [c.answer for c in plain_train]
     changed = [a for a, b in zip(train, plain_train, strict=True) if a.question != b.question]

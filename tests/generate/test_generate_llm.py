@@ -15,6 +15,7 @@ from lexitune.errors import LexituneError
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.generate import generate_conversations
 from lexitune.generate.llm import llm_conversations
+from lexitune.generate.split import family
 from lexitune.glossary.term import Term
 from lexitune.llm.extract import extract_json
 from tests.fake_openai import FakeLLM, culinary
@@ -126,14 +127,27 @@ def test_requests_that_keep_failing_end_as_named_failures(llm, tmp_path):
 
 
 def test_llm_for_train_templates_for_test_and_the_reverse(llm, tmp_path):
-    cfg = _cfg(llm, tmp_path, test_backend="templates")
+    cfg = _cfg(llm, tmp_path, test_backend="templates", examples_per_term=4)
     train, test = generate_conversations(TERMS, cfg, seed=0)
     assert len(train) == 16 and all(c.style.startswith("llm.") and c.split == "train" for c in train)
-    assert len(test) == 12 and all(c.style.startswith("fr.q") for c in test)
+    forward = [c for c in test if family(c.style) == "forward"]
+    assert len(forward) == 12 and all(c.style.startswith("fr.q") for c in forward)
     cfg = _cfg(llm, tmp_path, backend="templates", test_backend="openai")
     train, test = generate_conversations(TERMS, cfg, seed=0)
     assert all(c.style.startswith("fr.q") for c in train) and len(train) == 32
-    assert len(test) == 16 and all(c.style.startswith("llm.") and c.split == "test" for c in test)
+    forward = [c for c in test if family(c.style) == "forward"]
+    assert len(forward) == 16 and all(c.style.startswith("llm.") and c.split == "test" for c in forward)
+    # The reverse and sealed families are the templates' whatever wrote the rest: 2 + 4 a term.
+    assert len(test) - len(forward) == len(TERMS) * 6
+
+
+def test_too_few_llm_conversations_are_topped_up_with_templates(llm, tmp_path):
+    report: dict = {}
+    cfg = _cfg(llm, tmp_path, test_backend="templates", examples_per_term=7)
+    train, _ = generate_conversations(TERMS, cfg, seed=0, report=report)
+    per_term = {t.term: sum(c.term == t.term for c in train) for t in TERMS}
+    assert per_term == {t.term: 7 for t in TERMS}
+    assert sum(c.style.startswith("template/") for c in train) == report["topped_up"]["total_added"] == 3 * len(TERMS)
 
 
 _KILLED_RUN = """

@@ -28,6 +28,8 @@ TERMS = [
 
 
 def _generate(language: str = "en", seed: int = 0, **settings):
+    """The forward question's conversations only (the reverse and sealed families: test_families.py)."""
+    settings = {"reverse_test": False, "sealed": False, **settings}
     return template_conversations(TERMS, GenerateConfig(language=language, **settings), seed)
 
 
@@ -162,7 +164,8 @@ def test_users_own_conversations_file(tmp_path):
     )
     train, test = generate_conversations(TERMS, GenerateConfig(conversations=own), 0)
     assert [(c.split, c.style, c.question) for c in train] == [("train", "user", "GPU?")]
-    assert test == _generate()[1]  # held-out template questions still measure the user's data
+    # held-out template questions (every family) still measure the user's data
+    assert test == _generate(reverse_test=True, sealed=True)[1]
 
     held = _write_jsonl(
         tmp_path / "held.jsonl",

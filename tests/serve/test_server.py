@@ -31,8 +31,8 @@ def test_adapters_answer_differently_and_greedy_is_deterministic(client):
 
 
 def test_answer_matches_the_tuned_model_run_directly(client, served_runs):
-    from lexitune.evaluate.generation import answer_questions
-    from lexitune.pipeline import load_trained
+    from lexitune.inference import load_trained
+    from lexitune.inference.generation import answer_questions
     from lexitune.rundir import RunDir
 
     model, tokenizer, config = load_trained(RunDir(served_runs["culinary"]))

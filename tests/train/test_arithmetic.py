@@ -54,7 +54,7 @@ def test_only_answers_stating_the_result_are_kept():
 
 
 def test_arithmetic_replay_is_cached_apart(tiny_config, tiny_base, tmp_path):
-    tiny_config.train.replay_arithmetic = 0.5
+    tiny_config.experimental.replay_arithmetic = 0.5
     tiny_config.train.replay_max_new_tokens = 8
     run = RunDir(tmp_path / "run")
     model, tokenizer = tiny_base

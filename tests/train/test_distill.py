@@ -75,6 +75,19 @@ def test_the_teachers_shared_prefix_gives_the_full_sequences_logits(lora_and_bat
     assert shared.shape == full.shape and torch.allclose(shared, full, atol=1e-4)
 
 
-def test_distillation_without_an_adapter_is_refused():
-    with pytest.raises(ValueError, match="lora or dora"):
-        TrainConfig(method="full", replay_distill=True)
+def test_a_full_fine_tune_trains_replay_on_the_base_answers_text(tiny_config, tmp_path):
+    """No adapter to switch off, so no base distribution: the robust recipe's replay still runs, as text."""
+    import json
+
+    from lexitune.pipeline import run_pipeline
+    from lexitune.rundir import RunDir
+
+    tiny_config.train.method = "full"
+    tiny_config.train.replay_ratio = 0.5
+    tiny_config.train.replay_distill = True
+    tiny_config.train.replay_max_new_tokens = 8
+    tiny_config.train.max_steps = 2
+    tiny_config.eval.probes = False
+    run_pipeline(tiny_config, tmp_path / "run")
+    info = json.loads(RunDir(tmp_path / "run").train_result.read_text())
+    assert info["replay_distill"] is False and info["examples"]["replay"] > 0

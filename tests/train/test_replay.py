@@ -29,7 +29,7 @@ def test_build_replay_drops_answers_naming_terms_and_cuts_unfinished_sentences()
 
 
 def test_replay_conversations_are_the_base_models_answers_cached_in_the_run(tiny_config, tiny_base, tmp_path):
-    from lexitune.evaluate.generation import answer_questions
+    from lexitune.inference.generation import answer_questions
 
     tiny_config.train.replay_ratio = 0.5
     tiny_config.train.replay_max_new_tokens = 8

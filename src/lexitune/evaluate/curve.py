@@ -18,10 +18,11 @@ from collections.abc import Callable
 
 from lexitune.config import Config
 from lexitune.errors import LexituneError
-from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.scoring import expected_definition, score, summarize
 from lexitune.generate.dataset import Conversation
+from lexitune.generate.split import family
 from lexitune.glossary.term import Term
+from lexitune.inference import Answerer
 from lexitune.rundir import RunDir
 from lexitune.train.best import BestWeights
 
@@ -44,8 +45,10 @@ class LearningCurve:
         resume: bool = False,
     ):
         self.every, self.patience = config.eval.curve_every, config.train.early_stopping_patience
-        self.batch_size, self.max_new_tokens = config.eval.batch_size, config.eval.max_new_tokens
-        # A fixed sample, the same at every point and spread over the terms, so points compare.
+        self.config = config
+        # A fixed sample of forward held-out questions (reverse and sealed ones are scored apart),
+        # the same at every point and spread over the terms, so points compare.
+        test_set = [c for c in test_set if family(c.style) == "forward"]
         picked = sorted(
             random.Random(config.seed).sample(range(len(test_set)), min(config.eval.curve_sample, len(test_set)))
         )
@@ -53,7 +56,7 @@ class LearningCurve:
         self.prompts = [test_set[i].prompt_messages() for i in picked]
         self.expected = [expected_definition(test_set[i], by_term) for i in picked]
         self.tokenizer, self.tracker, self.on_point = tokenizer, tracker, on_point
-        self.path = run.root / "curve.jsonl"
+        self.path = run.curve
         if not resume and self.path.exists():
             self.path.unlink()
         self.model = None
@@ -77,9 +80,7 @@ class LearningCurve:
         assert self.model is not None, "LearningCurve.bind(model) must be called before training"
         started = time.perf_counter()
         # answer_questions switches to eval mode and back to train mode: dropout stays as it was.
-        answers = answer_questions(
-            self.model, self.tokenizer, self.prompts, batch_size=self.batch_size, max_new_tokens=self.max_new_tokens
-        )
+        answers = Answerer.as_is(self.model, self.tokenizer, self.config).answer(self.prompts)
         summary = summarize(score(answers, self.expected, None))
         step = int(row["step"])
         point = {

@@ -7,26 +7,57 @@ from __future__ import annotations
 
 from lexitune.evaluate.metrics import FUZZY_THRESHOLD, EmbeddingScorer, contains_definition, fuzzy_score
 from lexitune.generate.dataset import Conversation
-from lexitune.glossary.term import Term
+from lexitune.generate.split import family
+from lexitune.glossary.term import Term, mentions
 
 
 def expected_definition(conversation: Conversation, terms: dict[str, Term]) -> str:
-    """The definition an answer must contain: the sense the question asks for, else the glossary's
-    definition, else the reference answer's text."""
+    """What an answer must contain: for a reverse question the term itself; else the sense the
+    question asks for, else the glossary's definition, else the reference answer's text."""
+    if family(conversation.style) == "reverse":
+        return conversation.term
     if conversation.expected:
         return conversation.expected
     term = terms.get(conversation.term)
     return term.definition if term else conversation.answer
 
 
+def names_term(answer: str, term: Term, terms: list[Term]) -> bool:
+    """`reverse_recall`'s test: the answer names the term (or an alias) and no other glossary term."""
+    return mentions(answer, [term]) and not mentions(answer, [t for t in terms if t.term != term.term])
+
+
 def score(
-    answers: list[str], expected: list[str], scorer: EmbeddingScorer | None
+    answers: list[str],
+    expected: list[str],
+    scorer: EmbeddingScorer | None,
+    questions: list[Conversation] | None = None,
+    terms: list[Term] | None = None,
 ) -> list[dict[str, float | bool | None]]:
+    """Per answer: exact (the definition contained; for a reverse question, the term named), fuzzy, similarity."""
     similarities = scorer.similarity(answers, expected) if scorer and answers else [None] * len(answers)
-    return [
-        {"exact": contains_definition(a, e), "fuzzy": fuzzy_score(a, e) >= FUZZY_THRESHOLD, "similarity": s}
-        for a, e, s in zip(answers, expected, similarities, strict=True)
-    ]
+    by_term = {t.term: t for t in terms or []}
+    rows = []
+    for i, (a, e, s) in enumerate(zip(answers, expected, similarities, strict=True)):
+        question = questions[i] if questions else None
+        if question is not None and family(question.style) == "reverse" and question.term in by_term:
+            exact = names_term(a, by_term[question.term], terms or [])
+            rows.append({"exact": exact, "fuzzy": exact, "similarity": s})
+        else:
+            rows.append(
+                {"exact": contains_definition(a, e), "fuzzy": fuzzy_score(a, e) >= FUZZY_THRESHOLD, "similarity": s}
+            )
+    return rows
+
+
+def summarize_families(rows: list[dict], questions: list[Conversation]) -> dict[str, float | None]:
+    """The metrics.json block for one side: the held-out questions' metrics, then `reverse_recall`
+    and `sealed_recall` (null when no question of that family was asked)."""
+    families = [family(q.style) for q in questions]
+    block = summarize([r for r, f in zip(rows, families, strict=True) if f == "forward"])
+    for name in ("reverse", "sealed"):
+        block[f"{name}_recall"] = _mean([r["exact"] for r, f in zip(rows, families, strict=True) if f == name])
+    return block
 
 
 def _mean(values: list) -> float | None:

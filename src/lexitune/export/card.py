@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from lexitune.config import Config
+from lexitune.inference import DEFAULT_HF_ID
 from lexitune.models import DEFAULT_MODEL
-from lexitune.pipeline import DEFAULT_HF_ID
 from lexitune.rundir import RunDir, read_json
 
 _DEFAULT_MODEL_LICENSE = "apache-2.0"  # SmolLM2-135M-Instruct's licence

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lexitune.inference import DEFAULT_HF_ID, load_trained
 from lexitune.models import DEFAULT_MODEL
-from lexitune.pipeline import DEFAULT_HF_ID, load_trained
 from lexitune.rundir import RunDir
 
 

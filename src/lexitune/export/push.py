@@ -21,7 +21,7 @@ WHAT = ("adapter", "merged", "gguf")
 
 
 def build_repo_folder(
-    run: RunDir, repo: str, what: str, out: Path, *, include_data: bool = False, quant: str = "q8_0"
+    run: RunDir, repo: str, what: str, out: Path, *, include_data: bool = False, quant: str | None = None
 ) -> Path:
     """Write the exact files of the repository into `out`."""
     from lexitune.export import export_run
@@ -51,7 +51,7 @@ def push(
     folder: Path,
     endpoint: str | None = None,
     token: str | None = None,
-    quant: str = "q8_0",
+    quant: str | None = None,
 ) -> str:
     """Create the repo (visibility as asked; an existing one is reused) and upload the folder in one commit."""
     from huggingface_hub import HfApi

@@ -19,7 +19,7 @@ from lexitune.generate.contexts import context_conversations
 from lexitune.generate.dataset import Conversation, read_conversations, write_conversations
 from lexitune.generate.llm import llm_conversations
 from lexitune.generate.negatives import negative_conversations
-from lexitune.generate.split import template_conversations
+from lexitune.generate.split import family, held_out_extras, template_conversations
 from lexitune.glossary.term import Term
 
 Backend = Callable[..., tuple[list[Conversation], list[Conversation]]]
@@ -42,8 +42,30 @@ def _backend(name: str) -> Backend:
     return BACKENDS[name]
 
 
+def top_up(
+    train: list[Conversation], terms: list[Term], cfg: GenerateConfig, seed: int, report: dict | None
+) -> list[Conversation]:
+    """Training sized by examples a term, not by what an LLM returned: a term with fewer than
+    `generate.examples_per_term` (default `train_styles`) conversations gets template phrasings
+    up to that count; the generation report says how many, per term."""
+    wanted = cfg.examples_per_term or cfg.train_styles
+    have: dict[str, int] = {}
+    for c in train:
+        have[c.term] = have.get(c.term, 0) + 1
+    templated, _ = template_conversations(terms, cfg.model_copy(update={"reverse_styles": 0}), seed)
+    added: dict[str, int] = {}
+    for c in templated:
+        if have.get(c.term, 0) < wanted:
+            train.append(c.model_copy(update={"style": f"template/{c.style}"}))
+            have[c.term] = have.get(c.term, 0) + 1
+            added[c.term] = added.get(c.term, 0) + 1
+    if report is not None:
+        report["topped_up"] = {"examples_per_term": wanted, "added": added, "total_added": sum(added.values())}
+    return train
+
+
 def generate_conversations(
-    terms: list[Term], cfg: GenerateConfig, seed: int, report: dict | None = None
+    terms: list[Term], cfg: GenerateConfig, seed: int, report: dict | None = None, augment_share: float = 0.0
 ) -> tuple[list[Conversation], list[Conversation]]:
     """(train, test) conversations for `terms`: each side from the user's file when one is given,
     else from its backend (`generate.backend`, and `generate.test_backend` for the test side).
@@ -71,6 +93,10 @@ def generate_conversations(
             train = _backend(train_from)(terms, cfg, seed, report=report, only="train")[0]
         if test_from is not None:
             test = _backend(test_from)(terms, cfg, seed, report=report, only="test")[1]
+    if train_from == "openai":
+        train = top_up(train, terms, cfg, seed, report)
+    if test_from == "openai":  # the reverse and sealed families are the same whatever wrote the rest
+        test = test + [c for t in terms for c in held_out_extras(t, cfg, seed)]
     # Sense-in-context questions come from the glossary's contexts, whatever wrote the rest.
     context_train, context_test = context_conversations(terms, cfg, seed)
     if train_from is not None:
@@ -78,7 +104,9 @@ def generate_conversations(
     if test_from is not None:
         test = test + context_test
     if cfg.negatives and terms:
-        train = train + negative_conversations(terms, cfg, seed, len(train))
+        # As many negatives as forward glossary questions (the ones whose phrasings they share).
+        forward = sum(family(c.style) == "forward" for c in train)
+        train = train + negative_conversations(terms, cfg, seed, forward)
     if train_from is not None:  # a user's own training file is theirs: left as written
-        train = augment(train, cfg.language, cfg.augment, seed)
+        train = augment(train, cfg.language, augment_share, seed)
     return train, test

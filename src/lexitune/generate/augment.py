@@ -1,6 +1,6 @@
 """Vary the surface of training questions so that only the term predicts the answer.
 
-    lexitune run examples/culinary-fr/lexitune.yaml --set generate.negatives=1 --set generate.augment=0.5
+    lexitune run examples/culinary-fr/lexitune.yaml --set generate.negatives=1 --set experimental.augment=0.5
 
 With negatives in training, the model must tell a glossary term from an invented one. Eight
 question templates are few: it learns "this phrasing, this term: a definition", and a held-out

@@ -54,10 +54,18 @@ class Conversation(BaseModel):
         return [m.model_dump() for m in self.messages[:-1]]
 
 
+def system_messages(system_prompt: str | None) -> list[Message]:
+    """What a training conversation opens with: the scope system prompt, when there is one."""
+    return [Message(role="system", content=system_prompt)] if system_prompt else []
+
+
 def qa_messages(system_prompt: str | None, question: str, answer: str) -> list[Message]:
     """One question and its answer, after the scope system prompt when there is one."""
-    system = [Message(role="system", content=system_prompt)] if system_prompt else []
-    return [*system, Message(role="user", content=question), Message(role="assistant", content=answer)]
+    return [
+        *system_messages(system_prompt),
+        Message(role="user", content=question),
+        Message(role="assistant", content=answer),
+    ]
 
 
 def write_conversations(path: Path, conversations: list[Conversation]) -> None:

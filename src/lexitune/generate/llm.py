@@ -24,7 +24,7 @@ from rich.console import Console
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.evaluate.metrics import contains_definition, normalize
-from lexitune.generate.dataset import Conversation, Message
+from lexitune.generate.dataset import Conversation, Message, system_messages
 from lexitune.glossary.term import Term
 from lexitune.llm.client import LLMClient, Request
 from lexitune.llm.extract import extract_json
@@ -194,7 +194,7 @@ def split(term: Term, kept: list[Drafted], cfg: GenerateConfig, seed: int, only:
     random.Random(f"{seed}\x00{term.term}").shuffle(order)
     n_test = 0 if cfg.test_share == 0 or len(kept) < 2 else max(1, round(len(kept) * cfg.test_share))
     test_ids = set(order[:n_test])
-    system = [Message(role="system", content=cfg.system_prompt)] if cfg.system_prompt else []
+    system = system_messages(cfg.system_prompt)
     out = []
     for i, drafted in enumerate(kept):
         side = only or ("test" if i in test_ids else "train")

@@ -14,12 +14,41 @@ import random
 from lexitune.config import GenerateConfig
 from lexitune.errors import LexituneError
 from lexitune.generate.dataset import Conversation, qa_messages
-from lexitune.generate.templates import ALIAS_PREFIXES, ANSWERS, QUESTIONS, REFERENCE, SENSE_ANSWERS, fill
+from lexitune.generate.templates import (
+    ALIAS_PREFIXES,
+    ANSWERS,
+    QUESTIONS,
+    REFERENCE,
+    REVERSE_ANSWERS,
+    REVERSE_QUESTIONS,
+    REVERSE_TEST_STYLES,
+    SEALED_QUESTIONS,
+    SENSE_ANSWERS,
+    fill,
+)
 from lexitune.glossary.term import Term
 
 # Every ALIAS_EVERY-th training question (starting with the second) asks about an alias, so that
 # most questions still teach the main term.
 ALIAS_EVERY = 3
+
+
+REVERSE, SEALED = "reverse/", "sealed/"
+
+
+def family(style: str) -> str:
+    """Which question family a style belongs to: "forward" (what does TERM mean?), "reverse" (which term means DEFINITION?) or "sealed"."""
+    if style.startswith(REVERSE):
+        return "reverse"
+    if style.startswith(SEALED):
+        return "sealed"
+    return "forward"
+
+
+def reverse_pools(language: str) -> tuple[list[str], list[str]]:
+    """(train pool, test pool) of reverse-question style ids: the last REVERSE_TEST_STYLES are held out."""
+    styles = list(REVERSE_QUESTIONS[language])
+    return styles[:-REVERSE_TEST_STYLES], styles[-REVERSE_TEST_STYLES:]
 
 
 def style_pools(cfg: GenerateConfig) -> tuple[list[str], list[str]]:
@@ -88,6 +117,32 @@ def _test(term: Term, cfg: GenerateConfig, test_pool: list[str]) -> list[Convers
     ]
 
 
+def _reverse(term: Term, cfg: GenerateConfig, styles: list[str], split: str, rng: random.Random) -> list[Conversation]:
+    """Reverse questions about `term` (its first definition given, the term asked) in `styles`."""
+    language, out = cfg.language, []
+    answers = list(REVERSE_ANSWERS[language])
+    rng.shuffle(answers)
+    for k, style in enumerate(styles):
+        question = fill(REVERSE_QUESTIONS[language][style], term.term, term.definitions, language=language)
+        answer = fill(answers[k % len(answers)], term.term, term.definitions, language=language)
+        messages = qa_messages(cfg.system_prompt, question, answer)
+        out.append(Conversation(term=term.term, split=split, style=REVERSE + style, messages=messages))
+    return out
+
+
+def _sealed(term: Term, cfg: GenerateConfig) -> list[Conversation]:
+    reference = fill(REFERENCE[cfg.language], term.term, term.definitions, language=cfg.language)
+    return [
+        Conversation(
+            term=term.term,
+            split="test",
+            style=SEALED + style,
+            messages=qa_messages(cfg.system_prompt, template.format(term=term.term), reference),
+        )
+        for style, template in SEALED_QUESTIONS[cfg.language].items()
+    ]
+
+
 def template_conversations(
     terms: list[Term], cfg: GenerateConfig, seed: int
 ) -> tuple[list[Conversation], list[Conversation]]:
@@ -102,4 +157,23 @@ def template_conversations(
         rng = random.Random(f"{seed}\x00{term.term}")
         train += _train(term, cfg, train_pool, rng)
         test += _test(term, cfg, test_pool)
+        test += held_out_extras(term, cfg, seed)
+        if cfg.reverse_styles:
+            reverse_train, _ = reverse_pools(cfg.language)
+            rev_rng = random.Random(f"{seed}\x00reverse\x00{term.term}")
+            chosen = sorted(
+                rev_rng.sample(reverse_train, min(cfg.reverse_styles, len(reverse_train))), key=reverse_train.index
+            )
+            train += _reverse(term, cfg, chosen, "train", rev_rng)
     return train, test
+
+
+def held_out_extras(term: Term, cfg: GenerateConfig, seed: int) -> list[Conversation]:
+    """The reverse and sealed held-out questions of a term: asked whatever wrote the rest of the data."""
+    out: list[Conversation] = []
+    if cfg.reverse_test:
+        _, reverse_test = reverse_pools(cfg.language)
+        out += _reverse(term, cfg, reverse_test, "test", random.Random(f"{seed}\x00reverse-test\x00{term.term}"))
+    if cfg.sealed:
+        out += _sealed(term, cfg)
+    return out

@@ -138,6 +138,51 @@ ALIAS_PREFIXES: dict[str, list[str]] = {
 # the plainest form is enough.
 REFERENCE: dict[str, str] = {"en": "{term}: {definitions}", "fr": "{term} : {definitions}"}
 
+# The reverse question: the definition given, the term asked. The LAST two styles of a language
+# are held out (`reverse/` test questions); `generate.reverse_styles` of the others train.
+REVERSE_QUESTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.r01": "What is the acronym for {definition}?",
+        "en.r02": 'How do you abbreviate "{definition}"?',
+        "en.r03": "What's the short form of {definition}?",
+        "en.r04": 'Which abbreviation stands for "{definition}"?',
+        "en.r05": "What acronym is used for {definition}?",
+        "en.r06": 'Do you know the abbreviation of "{definition}"?',
+    },
+    "fr": {
+        "fr.r01": "Quel est le sigle de {definition} ?",
+        "fr.r02": "Comment abrège-t-on « {definition} » ?",
+        "fr.r03": "« {definition} », en sigle, ça donne quoi ?",
+        "fr.r04": "Quelle abréviation utilise-t-on pour « {definition} » ?",
+        "fr.r05": "Quel sigle correspond à « {definition} » ?",
+        "fr.r06": "Tu connais l’abréviation de « {definition} » ?",
+    },
+}
+REVERSE_TEST_STYLES = 2
+
+REVERSE_ANSWERS: dict[str, list[str]] = {
+    "en": ["The acronym for {definition} is {term}.", "{term}: it stands for {definition}{dot}", "It is {term}."],
+    "fr": ["Le sigle de « {definition} » est {term}.", "{term} : c’est le sigle de « {definition} ».", "C’est {term}."],
+}
+
+# The sealed family: held-out phrasings written once and only ever reported (`sealed_recall`),
+# never used to choose a recipe or a setting. Do not edit them to make a figure look better: a
+# sealed_recall well below exact_recall means a recipe is tuned to the held-out styles.
+SEALED_QUESTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "en.s01": "I have to fill in the {term} form tomorrow, what is it again?",
+        "en.s02": "My manager mentioned {term} this morning. What does that refer to?",
+        "en.s03": "I'm reviewing a report that uses {term}: what does the acronym mean?",
+        "en.s04": "Remind me what {term} means, I always forget.",
+    },
+    "fr": {
+        "fr.s01": "Je dois remplir le formulaire {term} demain, c’est quoi déjà ?",
+        "fr.s02": "En réunion ce matin, la cheffe a parlé de « {term} ». Ça désigne quoi ?",
+        "fr.s03": "Je relis un compte rendu où apparaît {term} : que veut dire ce sigle ?",
+        "fr.s04": "Rappelle-moi la signification de {term}, je l’oublie toujours.",
+    },
+}
+
 # French typography puts a space before ";" as before ":".
 SENSE_SEPARATOR: dict[str, str] = {"en": "; ", "fr": " ; "}
 

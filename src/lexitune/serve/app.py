@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lexitune.serve import protocol
 from lexitune.serve.protocol import ChatRequest
-from lexitune.serve.registry import AdapterRegistry, Piece, Sampling
+from lexitune.serve.registry import DEFAULT_MAX_TOKENS, AdapterRegistry, Piece, Sampling
 
 
 class ApiError(Exception):
@@ -93,7 +93,7 @@ def create_app(registry: AdapterRegistry, api_key: str | None = None, max_tokens
         _known(registry, body.model)
         if body.n != 1:
             raise ApiError(400, "only n=1 is supported", param="n")
-        max_tokens = body.max_completion_tokens or body.max_tokens or 256
+        max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS
         if max_tokens > max_tokens_limit:
             raise ApiError(400, f"max_tokens: at most {max_tokens_limit}", param="max_tokens")
         messages = body.chat_messages()

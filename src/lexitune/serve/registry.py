@@ -14,18 +14,15 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
-from lexitune.config import Config
 from lexitune.errors import LexituneError
-from lexitune.evaluate.generation import stop_ids
-from lexitune.glossary.term import Term
+from lexitune.inference import Answerer, load_terms, with_system
+from lexitune.inference.generation import stop_ids
 from lexitune.models import load_model, load_tokenizer, resolve_model
-from lexitune.pipeline import load_terms
-from lexitune.route import guards, undeclined, uses_adapter
 from lexitune.rundir import RunDir
 from lexitune.serve.stops import StopFilter
 
@@ -39,15 +36,19 @@ class Served:
 
     id: str
     run: Path | None  # None for the base model
-    system_prompt: str | None = None
+    answerer: Answerer  # the run's system prompt, routing and guard
     created: int = field(default_factory=lambda: int(time.time()))
-    config: Config | None = None  # the run's, for model.route
-    terms: list[Term] = field(default_factory=list)
+
+
+# A request that gives no max_tokens gets this many: the server's own choice (as in common
+# OpenAI-compatible servers), longer than evaluation's eval.max_new_tokens because a client may
+# ask anything, not only for a definition.
+DEFAULT_MAX_TOKENS = 256
 
 
 @dataclass
 class Sampling:
-    max_tokens: int = 256
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0  # 0 = greedy: the tuned model recites definitions, sampling adds nothing
     top_p: float = 1.0
     stop: list[str] = field(default_factory=list)
@@ -122,30 +123,27 @@ class AdapterRegistry:
         base_cfg = runs[first][1]
         tokenizer = load_tokenizer(str(runs[first][0].adapter))
         model = None
-        served = {BASE_MODEL_ID: Served(BASE_MODEL_ID, None, base_cfg.generate.system_prompt)}
-        for name, (run, cfg) in runs.items():
+        for name, (run, _) in runs.items():
             if model is None:
                 model = PeftModel.from_pretrained(load_model(base_cfg.model.name), str(run.adapter), adapter_name=name)
             else:
                 model.load_adapter(str(run.adapter), adapter_name=name)
-            served[name] = Served(name, run.root, cfg.generate.system_prompt, config=cfg, terms=load_terms(run))
+        served = {BASE_MODEL_ID: Served(BASE_MODEL_ID, None, Answerer.base(model, tokenizer, base_cfg))}
+        for name, (run, cfg) in runs.items():
+            served[name] = Served(name, run.root, Answerer.tuned(model, tokenizer, cfg, load_terms(run)))
         model.eval()
         return cls(model, tokenizer, served, base_cfg.model.name)
 
     def answering(self, model_id: str, messages: list[dict]) -> str:
         """Whose weights answer a request for `model_id`: the base model's when the run's
         `model.route: glossary` finds nothing of the glossary in the last question."""
-        served = self.served[model_id]
-        if served.config is None or uses_adapter(served.config, served.terms, messages):
+        if model_id == BASE_MODEL_ID or self.served[model_id].answerer.uses_adapter(messages):
             return model_id
         return BASE_MODEL_ID
 
     def with_system(self, model_id: str, messages: list[dict]) -> list[dict]:
         """The conversation as in training: the run's system prompt first unless the client sent one."""
-        system = self.served[model_id].system_prompt
-        if system and not any(m["role"] == "system" for m in messages):
-            return [{"role": "system", "content": system}, *messages]
-        return messages
+        return with_system(self.served[model_id].answerer.system_prompt, messages)
 
     def prompt_ids(self, model_id: str, messages: list[dict]) -> torch.Tensor:
         enc = self.tokenizer.apply_chat_template(
@@ -160,8 +158,8 @@ class AdapterRegistry:
         `model.guard_declines`, a greedy answer to a question naming a glossary term is generated
         whole first, and a decline is replaced by the best beam answer that does not decline."""
         answering = self.answering(model_id, messages)
-        served = self.served[model_id]
-        if answering == BASE_MODEL_ID or sampling.temperature > 0 or not guards(served.config, served.terms, messages):
+        answerer = self.served[model_id].answerer
+        if answering == BASE_MODEL_ID or sampling.temperature > 0 or not answerer.guards(messages):
             return self.generate(answering, input_ids, sampling)
         return self._guarded(model_id, messages, input_ids, sampling)
 
@@ -173,8 +171,8 @@ class AdapterRegistry:
         with self.lock:
             self._activate(model_id)
             try:
-                better = undeclined(
-                    self.model, self.tokenizer, self.with_system(model_id, messages), text, sampling.max_tokens
+                better = replace(self.served[model_id].answerer, max_new_tokens=sampling.max_tokens).undeclined(
+                    messages, text
                 )
             finally:
                 self._deactivate()

@@ -1,6 +1,6 @@
 """Small sums, differences, products and divisions answered by the base model, kept only when right.
 
-    lexitune run examples/uk-public-sector/lexitune.yaml --set train.replay_arithmetic=0.25
+    lexitune run examples/uk-public-sector/lexitune.yaml --set experimental.replay_arithmetic=0.25
 
 A glossary run trains many short "What is X?" questions. Arithmetic asked the same way ("Combien
 font 2 + 2 ?") was then read as one more unknown term and declined, or answered with a long

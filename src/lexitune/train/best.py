@@ -2,7 +2,7 @@
 
 One mechanism for the two callbacks that choose a checkpoint: the learning curve (held-out recall,
 `train.early_stopping_patience`) and selection (recall, retention and abstention on a validation
-set, `train.select`). Only trainable weights are copied: a LoRA adapter is a few MB.
+set, `experimental.select`). Only trainable weights are copied: a LoRA adapter is a few MB.
 
     python -c "from lexitune.train.best import BestWeights"
 """

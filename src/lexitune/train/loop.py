@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from lexitune.config import TrainConfig
+from lexitune.rundir import RunDir
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
@@ -106,9 +107,9 @@ def train(
     total_steps = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_dir = run_dir / "checkpoints"
-    log_path = run_dir / "train_log.jsonl"
+    run = RunDir(run_dir)
+    run.root.mkdir(parents=True, exist_ok=True)
+    ckpt_dir, log_path = run.checkpoints, run.train_log
     state = {"tokens": 0, "seconds": 0.0, "loss": float("nan")}
     step = 0
     if resume and (last := latest_checkpoint(ckpt_dir)):

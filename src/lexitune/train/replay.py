@@ -6,12 +6,12 @@ The adapter is then also trained to give the base model's own answers to everyda
 learns the glossary without rewriting everything else. No outside data is needed: the prompts ship
 with lexitune (`assets/replay_prompts.jsonl`, none of them a probe question) and the answers are
 the base model's, greedy, with the same chat template and system prompt as everything else. Past
-the 70 shipped prompts (`train.replay_source: both`, the default) or instead of them (`self`), the
+the 70 shipped prompts (`experimental.replay_source: both`, the default) or instead of them (`self`), the
 base model writes its own prompts (`self_prompts`), so a large ratio never repeats a prompt. A
 prompt or answer that mentions a glossary term or alias is dropped, so replay never teaches
 anything about the glossary. Cached in the run folder as `data/replay.jsonl`. With
 `train.replay_known`, questions about well-known acronyms asked the glossary's way join them
-(`known.py`, cached as `data/replay_known.jsonl`); with `train.replay_arithmetic`, small
+(`known.py`, cached as `data/replay_known.jsonl`); with `experimental.replay_arithmetic`, small
 calculations (`arithmetic.py`, `data/replay_arithmetic.jsonl`). Both keep only right answers.
 """
 
@@ -23,10 +23,11 @@ import re
 from pathlib import Path
 
 from lexitune.config import Config
-from lexitune.evaluate.generation import answer_questions
 from lexitune.generate.dataset import Conversation, Message, read_conversations, write_conversations
 from lexitune.glossary.term import Term, mentions
-from lexitune.rundir import RunDir
+from lexitune.inference import Answerer, with_system
+from lexitune.inference.cache import base_answers, model_fingerprint
+from lexitune.rundir import RunDir, read_cache, write_cache
 from lexitune.train import arithmetic, known
 from lexitune.train.self_prompts import self_prompts
 
@@ -56,7 +57,8 @@ def _cached(path: Path) -> list[Conversation] | None:
 
 
 def _system(config: Config) -> list[dict]:
-    return [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
+    """The system message replay conversations start with (none without a scope prompt)."""
+    return with_system(config.generate.system_prompt, [])
 
 
 def replay_conversations(
@@ -66,21 +68,21 @@ def replay_conversations(
     # (cache, ratio, prompts_for(n, system), how build_replay keeps answers)
     classes = [
         (
-            "replay.jsonl",
+            "replay",
             config.train.replay_ratio,
             lambda n, system: _general_prompts(model, tokenizer, config, terms, n, system),
             {},
         ),
         # The base model gets many of these wrong and only right answers are kept: ask thrice as many.
         (
-            "replay_known.jsonl",
+            "replay_known",
             config.train.replay_known,
             lambda n, _: known.known_prompts(terms, config, 3 * n),
             {"style": known.STYLE, "keep": known.keep_answer},
         ),
         (
-            "replay_arithmetic.jsonl",
-            config.train.replay_arithmetic,
+            "replay_arithmetic",
+            config.experimental.replay_arithmetic,
             lambda n, _: arithmetic.arithmetic_prompts(config, 3 * n),
             {"style": arithmetic.STYLE, "keep": arithmetic.keep_answer},
         ),
@@ -89,7 +91,7 @@ def replay_conversations(
         conversation
         for cache, ratio, prompts_for, build in classes
         for conversation in _replayed(
-            model, tokenizer, config, run.data / cache, round(ratio * n_glossary), terms, prompts_for, **build
+            model, tokenizer, config, run.replay_cache(cache), round(ratio * n_glossary), terms, prompts_for, **build
         )
     ]
 
@@ -98,28 +100,38 @@ def _replayed(model, tokenizer, config: Config, cache: Path, n: int, terms: list
     """n conversations of prompts_for(n, system) answered by the base model, cached at `cache`."""
     if n <= 0:
         return []
-    if (cached := _cached(cache)) is not None:
+    inputs = {
+        "n": n,
+        "seed": config.seed,
+        "model": model_fingerprint(config.model.name),
+        "system": config.generate.system_prompt,
+        "max_new_tokens": config.train.replay_max_new_tokens,
+        "source": config.experimental.replay_source,
+        "terms": [t.term for t in terms],
+    }
+    key = cache.with_suffix(".inputs.json")
+    if read_cache(key, inputs) is not None and (cached := _cached(cache)) is not None:
         return cached
     system = _system(config)
     prompts = prompts_for(n, system)
-    answers = answer_questions(
-        model,
-        tokenizer,
-        [[*system, {"role": "user", "content": p}] for p in prompts],
-        batch_size=config.eval.batch_size,
-        max_new_tokens=config.train.replay_max_new_tokens,
+    # The model has no adapter yet: the base model answers, as it would in evaluation, and its
+    # answers to the same prompts are shared with other runs of the same model.
+    answerer = Answerer.as_is(model, tokenizer, config, max_new_tokens=config.train.replay_max_new_tokens)
+    answers = base_answers(
+        answerer, config.model.name, [answerer.messages(p) for p in prompts], cache.with_suffix(".answers.json")
     )
     out = build_replay(prompts, answers, terms, n, system, **build)
     write_conversations(cache, out)
+    write_cache(key, inputs, True)
     return out
 
 
 def _general_prompts(model, tokenizer, config: Config, terms: list[Term], n: int, system: list[dict]) -> list[str]:
     """The shipped prompts, shuffled, then (replay_source both or self) prompts the base model writes."""
-    prompts = replay_prompts(terms) if config.train.replay_source != "self" else []
+    prompts = replay_prompts(terms) if config.experimental.replay_source != "self" else []
     random.Random(f"{config.seed}\x00replay").shuffle(prompts)
     prompts = prompts[:n]
-    if config.train.replay_source != "shipped" and len(prompts) < n:
+    if config.experimental.replay_source != "shipped" and len(prompts) < n:
         # A few more than needed: build_replay drops the ones the base model answers badly.
         wanted = n - len(prompts) + max(4, n // 10)
         prompts += self_prompts(

@@ -1,14 +1,14 @@
 """Checkpoint selection and early stopping on a held-out score: recall, retention and abstention.
 
-    lexitune run examples/culinary-fr/lexitune.yaml --set train.select=true
+    lexitune run examples/culinary-fr/lexitune.yaml --set experimental.select=true
 
 Recall alone rewards exactly the failure this guards against (a model that answers everything with
-a glossary definition). Every `train.select_every` steps the model answers a small validation set
+a glossary definition). Every `experimental.select_every` steps the model answers a small validation set
 that neither training nor the reported metrics use: each term in a training-pool style its own
 conversations did not use (or, trained in every style, one decorated with an opener or a
 closer), the probe's `val` general questions, and invented acronyms from their own pool. The
 score is the mean of the three shares; the best weights are kept and restored at the end, and
-`train.select_patience` scores without improvement stop training early.
+`experimental.select_patience` scores without improvement stop training early.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import random
 
 from lexitune.config import Config
-from lexitune.evaluate.generation import answer_questions
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.evaluate.probes.general import is_correct, load_general
@@ -26,6 +25,7 @@ from lexitune.generate.invented import validation_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
+from lexitune.inference import Answerer
 from lexitune.train.best import BestWeights
 
 MAX_TERMS = 12  # validation glossary questions (one per term): enough to rank checkpoints, cheap to ask
@@ -40,7 +40,7 @@ class Selector:
         self, model, tokenizer, config: Config, terms: list[Term], train_set: list[Conversation], total_steps: int
     ):
         self.model, self.tokenizer, self.config = model, tokenizer, config
-        self.every = config.train.select_every or max(1, total_steps // 4)
+        self.every = config.experimental.select_every or max(1, total_steps // 4)
         self.total_steps = total_steps
         language = config.generate.language
         pool, _ = style_pools(config.generate)
@@ -65,21 +65,10 @@ class Selector:
         ]
         self.history: list[dict] = []
         self.best: dict | None = None
-        self.kept = BestWeights(model, patience=config.train.select_patience or 0)
+        self.kept = BestWeights(model, patience=config.experimental.select_patience or 0)
 
     def _ask(self, questions: list[str]) -> list[str]:
-        system = (
-            [{"role": "system", "content": self.config.generate.system_prompt}]
-            if self.config.generate.system_prompt
-            else []
-        )
-        return answer_questions(
-            self.model,
-            self.tokenizer,
-            [[*system, {"role": "user", "content": q}] for q in questions],
-            batch_size=self.config.eval.batch_size,
-            max_new_tokens=MAX_NEW_TOKENS,
-        )
+        return Answerer.as_is(self.model, self.tokenizer, self.config, max_new_tokens=MAX_NEW_TOKENS).ask(questions)
 
     def score(self) -> dict:
         n_g, n_q = len(self.glossary), len(self.general)

@@ -14,7 +14,7 @@ and so is one naming an all-capitals word that is not a well-known acronym: the 
 invents expansions for unknown acronyms, and replaying those would teach the opposite of
 abstention.
 
-    lexitune run examples/culinary-fr/lexitune.yaml --set train.replay_ratio=1 --set train.replay_source=both
+    lexitune run examples/culinary-fr/lexitune.yaml --set train.replay_ratio=1 --set experimental.replay_source=both
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ import torch
 from rapidfuzz import fuzz, process
 
 from lexitune.errors import LexituneError
-from lexitune.evaluate.generation import generating, stop_ids
 from lexitune.evaluate.metrics import normalize
 from lexitune.evaluate.probes.general import load_general
 from lexitune.generate.invented import COMMON_ACRONYMS
 from lexitune.glossary.term import Term, capitalised_words, mentions
+from lexitune.inference.generation import generating, stop_ids
 
 _MARK = "\x00LEXITUNE-USER\x00"
 MIN_CHARS, MAX_CHARS = 8, 300
@@ -48,7 +48,7 @@ def user_turn_prefix(tokenizer, system: list[dict]) -> str:
     if _MARK not in text:
         raise LexituneError(
             "the model's chat template does not render a user's message verbatim, so it cannot be asked to "
-            "write replay prompts: set train.replay_source=shipped"
+            "write replay prompts: set experimental.replay_source=shipped"
         )
     return text[: text.index(_MARK)]
 

@@ -5,7 +5,7 @@
 `general.py`: the shipped general-knowledge questions and their scoring; `decline.py`: whether an
 answer declines; `run.py`: ask the probes before and after training and write `probes.jsonl` and the
 `retention`, `abstention`, `false_abstention`, `senses` keys of metrics.json. The package exports
-only the scoring: `run.py` answers through lexitune.route, which itself scores declines.
+only the scoring: `run.py` answers through lexitune.inference, which itself scores declines.
 """
 
 from lexitune.evaluate.probes.decline import is_decline

@@ -11,8 +11,6 @@ shows up as false abstention and declining by term as abstention.
 
 from __future__ import annotations
 
-import json
-
 from lexitune.config import Config
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
@@ -22,13 +20,9 @@ from lexitune.generate.invented import abstention_pool
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
-from lexitune.route import answer_as_evaluated
-from lexitune.rundir import RunDir, read_json, write_json
-
-
-def _messages(config: Config, question: str) -> list[dict]:
-    system = [{"role": "system", "content": config.generate.system_prompt}] if config.generate.system_prompt else []
-    return [*system, {"role": "user", "content": question}]
+from lexitune.inference import Answerer, with_system
+from lexitune.inference.cache import base_answers
+from lexitune.rundir import RunDir, write_jsonl
 
 
 def probe_prompts(config: Config, terms: list[Term]) -> list[dict]:
@@ -44,28 +38,16 @@ def probe_prompts(config: Config, terms: list[Term]) -> list[dict]:
                 question = QUESTIONS[config.generate.language][style].format(term=term)
                 prompts.append({"kind": "unknown", "id": f"{term}/{style}", "term": term, "question": question})
     for p in prompts:
-        p["messages"] = _messages(config, p["question"])
+        p["messages"] = with_system(config.generate.system_prompt, [{"role": "user", "content": p["question"]}])
     return prompts
 
 
-def answer_probes(model, tokenizer, config: Config, prompts: list[dict], terms: list[Term] | None = None) -> list[str]:
-    """The probes' answers, as evaluation asks them (before: no terms; after: with them)."""
-    return answer_as_evaluated(model, tokenizer, config, [p["messages"] for p in prompts], terms)
-
-
-def probes_before(model, tokenizer, config: Config, run: RunDir, terms: list[Term]) -> list[str] | None:
-    """The base model's probe answers, cached in the run (eval/probes_before.json)."""
+def probes_before(base: Answerer, config: Config, run: RunDir, terms: list[Term]) -> list[str] | None:
+    """The base model's probe answers, cached by what produced them (eval/probes_before.json)."""
     if not (config.eval.probes and config.eval.before):
         return None
-    cache = run.root / "eval" / "probes_before.json"
     prompts = probe_prompts(config, terms)
-    if cache.exists():
-        cached = read_json(cache)
-        if [c["question"] for c in cached] == [p["question"] for p in prompts]:
-            return [c["answer"] for c in cached]
-    answers = answer_probes(model, tokenizer, config, prompts)
-    write_json(cache, [{"question": p["question"], "answer": a} for p, a in zip(prompts, answers, strict=True)])
-    return answers
+    return base_answers(base, config.model.name, [p["messages"] for p in prompts], run.probes_before_cache)
 
 
 def _judge(prompt: dict, answer: str) -> dict:
@@ -142,8 +124,7 @@ def glossary_side_metrics(
 
 
 def add_probe_metrics(
-    model,
-    tokenizer,
+    tuned: Answerer,
     config: Config,
     run: RunDir,
     terms: list[Term],
@@ -151,9 +132,11 @@ def add_probe_metrics(
     before: list[str] | None,
     after: list[str],
     metrics: dict,
+    probe_before: list[str] | None,
+    probes_file=None,
 ) -> None:
     """Ask the probes with the tuned model; add the new keys to metrics' `before`/`after` blocks and
-    write probes.jsonl. The base model's probe answers come from `probes_before`'s cache."""
+    write probes.jsonl. `probe_before`: the base model's probe answers (`probes_before`)."""
     by_term = {t.term: t for t in terms}
     asked, senses = [c.term for c in questions], [c.expected for c in questions]
     metrics["after"].update(glossary_side_metrics(after, asked, by_term, senses))
@@ -162,17 +145,10 @@ def add_probe_metrics(
     if not config.eval.probes:
         return
     prompts = probe_prompts(config, terms)
-    cache = run.root / "eval" / "probes_before.json"
-    probe_before = None
-    if cache.exists():
-        cached = read_json(cache)
-        if [c["question"] for c in cached] == [p["question"] for p in prompts]:
-            probe_before = [c["answer"] for c in cached]
     rows, after_metrics, before_metrics = probe_results(
-        prompts, probe_before, answer_probes(model, tokenizer, config, prompts, terms)
+        prompts, probe_before, tuned.answer([p["messages"] for p in prompts])
     )
     metrics["after"].update(after_metrics)
     if metrics.get("before") is not None and before_metrics is not None:
         metrics["before"].update(before_metrics)
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    (run.root / "probes.jsonl").write_text(text, encoding="utf-8")
+    write_jsonl(probes_file or run.probes, rows)

@@ -1,15 +1,19 @@
-"""Batched greedy answers with the model's chat template and a KV cache.
+"""Generation with the model's chat template and a KV cache: batched, streamed, beams.
 
 Questions are sorted by length so each batch pads little, and answered many at a time: on a CPU
-this is several times faster than one question at a time, with identical greedy answers.
+decoding reads every weight once per token for the whole batch, so this is several times faster
+than one question at a time, with the same greedy answers. Stages answer through `Answerer`,
+which adds the run's system prompt, routing and guard on top of these functions.
 
-    python -c "from lexitune.evaluate.generation import answer_questions"
+    python -c "from lexitune.inference.generation import answer_questions"
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from threading import Thread
 
 import torch
 
@@ -83,3 +87,30 @@ def beam_answers(model, tokenizer, prompt: list[dict], *, beams: int = 8, max_ne
         )
     new = out[:, enc["input_ids"].shape[1] :]
     return [tokenizer.decode(row, skip_special_tokens=True).strip() for row in new]
+
+
+def stream_answer(
+    model, tokenizer, messages: list[dict], max_new_tokens: int, write: Callable[[str], object] | None = None
+) -> str:
+    """Greedy answer to `messages`, written piece by piece as it is generated; returns the whole answer."""
+    from transformers import TextIteratorStreamer
+
+    write = write or sys.stdout.write
+    enc = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    kwargs = dict(
+        **enc,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        streamer=streamer,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=stop_ids(model, tokenizer),
+    )
+    thread = Thread(target=model.generate, kwargs=kwargs, daemon=True)
+    thread.start()
+    pieces = []
+    for piece in streamer:
+        pieces.append(piece)
+        write(piece)
+    thread.join()
+    return "".join(pieces).strip()

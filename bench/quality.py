@@ -1,0 +1,320 @@
+"""The quality table: examples x seeds x {plain, robust, robust + routing}, written to bench/QUALITY.md.
+
+    python bench/quality.py                          # every row; finished rows are reused
+    python bench/quality.py --only culinary-fr/robust/0 culinary-fr/plain/0
+    python bench/quality.py --report                 # only rewrite the files from finished rows
+
+Each row is one `lexitune run` of an example with the recipe and seed, in its own folder under
+--out (default runs/quality/<example>/<recipe>-s<seed>), in its own process. A row whose folder
+holds metrics.json is finished and never run again, so the bench can be stopped and restarted
+and part of it run at a time. Robust rows are run with routing and the guard on: their
+metrics.json holds the weights-only figures (`after`, what merged/GGUF/Ollama exports answer)
+and the routed ones (`after_routed`, chat and serve) side by side.
+
+Writes bench/QUALITY.md (the table, the targets, the cost ratio), the README's results table
+(between its quality markers) and src/lexitune/recipes/measured.json (`lexitune recipes`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from lexitune.config import load_config  # noqa: E402
+from lexitune.glossary import load_from_config  # noqa: E402
+
+# example -> (first N terms or None, seeds)
+EXAMPLES: dict[str, tuple[int | None, list[int]]] = {
+    "culinary-fr": (None, [0, 1, 2]),
+    "uk-public-sector": (20, [0, 1, 2]),
+    "invented-en": (None, [0]),
+    "senses-en": (None, [0]),
+}
+RECIPES = ["plain", "robust"]
+ROUTED = ["model.route=glossary", "model.guard_declines=true"]
+# (metric, target, side): "min" targets are floors, "max" ceilings; routed targets on after_routed.
+TARGETS = [
+    ("exact_recall", 0.95, "min", "after"),
+    ("retention", 0.92, "min", "after"),
+    ("abstention", 0.85, "min", "after"),
+    ("false_abstention", 0.03, "max", "after"),
+    ("reverse_recall", 0.90, "min", "after"),
+    ("exact_recall", 0.98, "min", "after_routed"),
+    ("retention", 0.97, "min", "after_routed"),
+]
+SLACK = 0.03  # the worst seed may miss a target by this much
+COST_LIMIT = 2.5  # robust training seconds / plain training seconds
+QUALITY_MD = ROOT / "bench" / "QUALITY.md"
+MEASURED_JSON = ROOT / "src" / "lexitune" / "recipes" / "measured.json"
+README = ROOT / "README.md"
+
+
+def folder(out: Path, example: str, recipe: str, seed: int) -> Path:
+    return out / example / f"{recipe}-s{seed}"
+
+
+def subset_glossary(example: str, terms: int, out: Path) -> list[str]:
+    """--set overrides pointing glossary.path at a copy holding the example's first N terms."""
+    config = load_config(ROOT / "examples" / example / "lexitune.yaml")
+    rows = [
+        {"term": t.term, "definition": t.definition, "aliases": t.aliases}
+        for t in load_from_config(config.glossary)[:terms]
+    ]
+    path = out / example / f"glossary-first-{terms}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return [f"glossary.path={path}", "glossary.duplicates=first"]
+
+
+def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str]) -> None:
+    target = folder(out, example, recipe, seed)
+    if (target / "metrics.json").exists():
+        return
+    if target.exists():  # an unfinished row: resume it where its last checkpoint left it
+        resume = ["--resume"]
+    else:
+        resume = []
+    terms, _ = EXAMPLES[example]
+    sets = [f"recipe={recipe}", f"seed={seed}", "tracking=none", "train.save_every=20", *extra]
+    if terms:
+        sets += subset_glossary(example, terms, out)
+    if recipe != "plain":
+        sets += ROUTED
+    command = [sys.executable, "-m", "lexitune.cli", "run", str(ROOT / "examples" / example / "lexitune.yaml")]
+    command += ["--out", str(target), *resume]
+    for s in sets:
+        command += ["--set", s]
+    print(f"[{time.strftime('%H:%M:%S')}] {example} {recipe} seed {seed}", flush=True)
+    log = target.parent / f"{target.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as f:
+        code = subprocess.call(
+            command, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        )
+    if code != 0:
+        print(f"  failed (exit {code}); see {log}", flush=True)
+
+
+def read_rows(out: Path) -> list[dict]:
+    rows = []
+    for example, (_, seeds) in EXAMPLES.items():
+        for recipe in RECIPES:
+            for seed in seeds:
+                path = folder(out, example, recipe, seed) / "metrics.json"
+                if path.exists():
+                    m = json.loads(path.read_text(encoding="utf-8"))
+                    rows.append({"example": example, "recipe": recipe, "seed": seed, "metrics": m})
+    return rows
+
+
+def _get(m: dict, side: str, key: str):
+    return (m.get(side) or {}).get(key)
+
+
+def _f(v) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def table(rows: list[dict]) -> str:
+    head = (
+        "| example | recipe | seed | recall | reverse | sealed | retention | abstention | false abst. "
+        "| general acc. | routed recall | routed retention | training (s) | cost × plain |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    plain_seconds = {
+        (r["example"], r["seed"]): r["metrics"]["train"]["seconds"] for r in rows if r["recipe"] == "plain"
+    }
+    lines = []
+    for r in rows:
+        m = r["metrics"]
+        a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
+        routed = "after_routed" in m
+        seconds = m["train"]["seconds"]
+        base = plain_seconds.get((r["example"], r["seed"]))
+        ratio = f"{seconds / base:.2f}" if base and r["recipe"] != "plain" else "—"
+        lines.append(
+            f"| {r['example']} | {r['recipe']} v{m.get('recipe_version') or '?'} | {r['seed']} | {a('exact_recall')} "
+            f"| {a('reverse_recall')} | {a('sealed_recall')} | {a('retention')} | {a('abstention')} "
+            f"| {a('false_abstention')} | {a('general_accuracy')} "
+            f"| {_f(_get(m, 'after_routed', 'exact_recall')) if routed else '—'} "
+            f"| {_f(_get(m, 'after_routed', 'retention')) if routed else '—'} | {seconds:.0f} | {ratio} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def verdicts(rows: list[dict]) -> list[str]:
+    """Per example and recipe: each target met or not, on the mean of its seeds and its worst seed."""
+    out = []
+    for example, (_, seeds) in EXAMPLES.items():
+        for recipe in RECIPES:
+            mine = [r for r in rows if r["example"] == example and r["recipe"] == recipe]
+            if not mine:
+                continue
+            missing = len(seeds) - len(mine)
+            parts = []
+            for key, target, kind, side in TARGETS:
+                values = [_get(r["metrics"], side, key) for r in mine]
+                values = [v for v in values if v is not None]
+                if not values:
+                    continue
+                mean = statistics.mean(values)
+                worst = min(values) if kind == "min" else max(values)
+                ok = (
+                    (mean >= target and worst >= target - SLACK)
+                    if kind == "min"
+                    else (mean <= target and worst <= target + SLACK)
+                )
+                sign = "≥" if kind == "min" else "≤"
+                name = key if side == "after" else f"routed {key}"
+                parts.append(f"{name} {mean:.3f} (worst {worst:.3f}) {sign} {target}: {'met' if ok else '**not met**'}")
+            seeds_note = f" ({len(mine)} of {len(seeds)} seeds{'; incomplete' if missing else ''})"
+            out.append(f"- **{example} / {recipe}**{seeds_note}: " + "; ".join(parts))
+            sealed = [_get(r["metrics"], "after", "sealed_recall") for r in mine]
+            exact = [_get(r["metrics"], "after", "exact_recall") for r in mine]
+            if all(v is not None for v in sealed + exact) and statistics.mean(exact) - statistics.mean(sealed) > 0.05:
+                out.append(
+                    f"  - sealed_recall {statistics.mean(sealed):.2f} is more than 0.05 below exact_recall "
+                    f"{statistics.mean(exact):.2f}: the recipe is tuned to the held-out styles."
+                )
+    return out
+
+
+def cost(rows: list[dict]) -> list[str]:
+    pairs = {}
+    for r in rows:
+        pairs.setdefault((r["example"], r["seed"]), {})[r["recipe"]] = r["metrics"]["train"]["seconds"]
+    ratios = [p["robust"] / p["plain"] for p in pairs.values() if "robust" in p and "plain" in p]
+    if not ratios:
+        return []
+    mean = statistics.mean(ratios)
+    verdict = "met" if mean <= COST_LIMIT else "**not met**"
+    return [
+        f"- cost: robust training takes {mean:.2f}x plain's on average over {len(ratios)} pairs "
+        f"(max {max(ratios):.2f}x; target ≤ {COST_LIMIT}x: {verdict})"
+    ]
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+def write(rows: list[dict], out: Path) -> None:
+    precisions = sorted({r["metrics"]["train"].get("precision", "?") for r in rows})
+    text = (
+        "# Quality bench\n\n"
+        "Written by `python bench/quality.py` from the run folders it finished; do not edit by hand.\n"
+        f"Machine: {machine()}; training precision: {', '.join(precisions) or '—'}. "
+        "Each row is one `lexitune run` of the example's own config with `recipe` and `seed` set. "
+        "recall, reverse, sealed, retention, abstention and false abstention are the **weights alone** "
+        "(routing off, no guard: what merged, GGUF and Ollama exports answer); routed columns are the "
+        "same weights with `model.route: glossary` and `model.guard_declines: true` (chat and serve). "
+        "uk-public-sector uses its first 20 terms.\n\n"
+        + table(rows)
+        + "\n## Targets\n\n"
+        + "\n".join(verdicts(rows) + cost(rows))
+        + "\n"
+    )
+    QUALITY_MD.write_text(text, encoding="utf-8")
+    summary: dict[str, list[str]] = {}
+    for recipe in RECIPES:
+        for example in EXAMPLES:
+            mine = [r["metrics"] for r in rows if r["recipe"] == recipe and r["example"] == example]
+            if not mine:
+                continue
+
+            def mean(k: str, mine=mine) -> float:
+                return statistics.mean(v for m in mine if (v := _get(m, "after", k)) is not None)
+
+            try:
+                summary.setdefault(recipe, []).append(
+                    f"{example} ({len(mine)} seed{'s' if len(mine) > 1 else ''}): recall {mean('exact_recall'):.2f}, "
+                    f"retention {mean('retention'):.2f}, abstention {mean('abstention'):.2f}, "
+                    f"false abstention {mean('false_abstention'):.2f}, training "
+                    f"{statistics.mean(m['train']['seconds'] for m in mine):.0f} s"
+                )
+            except statistics.StatisticsError:
+                continue
+    MEASURED_JSON.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    readme_table(rows)
+
+
+def readme_table(rows: list[dict]) -> None:
+    """The README's one results table: the culinary example, mean over its finished seeds."""
+    start, end = "<!-- quality:start -->", "<!-- quality:end -->"
+    text = README.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return
+    lines = [
+        "| culinary-fr (mean over seeds) | recall | reverse | sealed | retention | abstention | false abstention | training (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for recipe in RECIPES:
+        mine = [r["metrics"] for r in rows if r["recipe"] == recipe and r["example"] == "culinary-fr"]
+        if not mine:
+            continue
+
+        def mean(key: str, side: str = "after", mine=mine) -> str:
+            values = [v for m in mine if (v := _get(m, side, key)) is not None]
+            return _f(statistics.mean(values)) if values else "—"
+
+        seconds = statistics.mean(m["train"]["seconds"] for m in mine)
+        lines.append(
+            f"| `recipe: {recipe}` ({len(mine)} seed{'s' if len(mine) > 1 else ''}) | {mean('exact_recall')} "
+            f"| {mean('reverse_recall')} | {mean('sealed_recall')} | {mean('retention')} | {mean('abstention')} "
+            f"| {mean('false_abstention')} | {seconds:.0f} |"
+        )
+        if recipe != "plain" and any("after_routed" in m for m in mine):
+            lines.append(
+                f"| … with routing and the guard (chat, serve) | {mean('exact_recall', 'after_routed')} "
+                f"| {mean('reverse_recall', 'after_routed')} | {mean('sealed_recall', 'after_routed')} "
+                f"| {mean('retention', 'after_routed')} | {mean('abstention', 'after_routed')} "
+                f"| {mean('false_abstention', 'after_routed')} | |"
+            )
+    block = (
+        "\n".join(lines)
+        + "\n\nFrom [bench/QUALITY.md](bench/QUALITY.md) (`python bench/quality.py`), which has every example and seed."
+    )
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    README.write_text(f"{head}{start}\n{block}\n{end}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "quality")
+    parser.add_argument("--only", nargs="*", default=None, help="rows to run, as EXAMPLE/RECIPE/SEED")
+    parser.add_argument("--report", action="store_true", help="run nothing; rewrite the files from finished rows")
+    parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every row")
+    args = parser.parse_args(argv)
+    if not args.report:
+        wanted = None if args.only is None else {tuple(o.split("/")) for o in args.only}
+        for example, (_, seeds) in EXAMPLES.items():
+            for seed in seeds:
+                for recipe in RECIPES:
+                    if wanted is None or (example, recipe, str(seed)) in wanted:
+                        run_row(args.out, example, recipe, seed, args.sets)
+    rows = read_rows(args.out)
+    write(rows, args.out)
+    print(QUALITY_MD.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""The train stage: replay rows from the base model, the adapter (LoRA, DoRA) or full weights, our loop.
+
+`stage.py` runs it; `loop.py` is the training loop (answer-only loss, length-grouped batches,
+precision by capability, checkpoints and exact resume); `replay.py`, `known.py`, `self_prompts.py`
+build the replay rows; `adapters.py` attaches LoRA/DoRA; `shared_prefix.py` computes a batch's
+common prefix once; `distributed.py` reads `accelerate launch`'s world.
+"""
