@@ -283,14 +283,19 @@ def live_server():
     return _LiveServer
 
 
+# What `canned_model` answers to everything.
+CANNED_ANSWER = '{"verdict": 1, "explanation": "BBC means British Broadcasting Corporation, and 7 times 5 is 35."}'
+
+
 @pytest.fixture(scope="session")
-def canned_model(tiny_model_dir, tmp_path_factory):
-    """A factory: `canned_model(answer)` is a tiny model taught to answer any question with `answer`
-    and then end its turn with the chat template's end-of-turn token (a few hundred steps, seconds).
+def canned_model(tiny_model_dir, tmp_path_factory) -> Path:
+    """A tiny model taught to answer any question with CANNED_ANSWER and then end its turn with the
+    chat template's end-of-turn token (60 steps, seconds).
 
     The random tiny model never ends an answer and never says anything in particular, so the paths
     that need a real end of turn or a right answer (finish_reason "stop", replay rows that are kept,
-    a judge's verdict) could not be exercised, and tests of them could not fail."""
+    a judge's verdict) could not be exercised, and tests of them could not fail. One answer serves
+    them all: it is a judge's JSON verdict, expands BBC, and ends on 7 times 5."""
     import random
 
     import torch
@@ -299,47 +304,43 @@ def canned_model(tiny_model_dir, tmp_path_factory):
     from lexitune.inference.generation import answer_questions
     from lexitune.models import load_model, load_tokenizer
 
-    made: dict[str, Path] = {}
     rng = random.Random(0)
     words = ["TEC", "PAVU", "NASA", "BBC", "ZORBA", "France", "7 times 5", "Paris", "verdict", "CPU"]
     questions = [t.format(term=rng.choice(words)) for lang in QUESTIONS.values() for t in lang.values()]
     questions = questions[::2] + ["Quelle est la capitale de la France ?", "What is 7 times 5?", "Grade this answer."]
 
-    def make(answer: str) -> Path:
-        if answer in made:
-            return made[answer]
-        tokenizer = load_tokenizer(str(tiny_model_dir))
-        model = load_model(str(tiny_model_dir))
-        rows = []
-        for q in questions:
-            text = tokenizer.apply_chat_template(
-                [{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True
-            )
-            prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
-            reply = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-            rows.append((prompt + reply, [-100] * len(prompt) + reply))
-        width = max(len(ids) for ids, _ in rows)
-        ids = torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i, _ in rows])
-        labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
-        mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in rows])
-        torch.manual_seed(0)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-        model.train()
-        # The vocabulary projection only where a token is predicted: the rest of the 49k-wide logits is waste.
-        targets = labels[:, 1:]
-        keep = targets != -100
-        for _ in range(60):
-            optimizer.zero_grad()
-            hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1][keep]
-            torch.nn.functional.cross_entropy(model.lm_head(hidden), targets[keep]).backward()
-            optimizer.step()
-        model.eval()
-        check = [[{"role": "user", "content": q}] for q in ("Que veut dire XYZ ?", "What does QQQ stand for?")]
-        assert answer_questions(model, tokenizer, check, max_new_tokens=64) == [answer] * 2, "canned model not taught"
-        path = tmp_path_factory.mktemp("canned")
-        model.save_pretrained(path)
-        tokenizer.save_pretrained(path)
-        made[answer] = path
-        return path
-
-    return make
+    answer = CANNED_ANSWER
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    model = load_model(str(tiny_model_dir))
+    rows = []
+    systems = ["Tu es l'assistant de l'école de cuisine.", "You grade answers. Reply in JSON.", None]
+    for i, q in enumerate(questions):
+        system = systems[i % len(systems)]  # any system prompt (a run's, a judge's) or none
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": q}]
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
+        reply = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows.append((prompt + reply, [-100] * len(prompt) + reply))
+    width = max(len(ids) for ids, _ in rows)
+    ids = torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i, _ in rows])
+    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
+    mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in rows])
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    # The vocabulary projection only where a token is predicted: the rest of the 49k-wide logits is waste.
+    targets = labels[:, 1:]
+    keep = targets != -100
+    for _ in range(60):
+        optimizer.zero_grad()
+        hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1][keep]
+        torch.nn.functional.cross_entropy(model.lm_head(hidden), targets[keep]).backward()
+        optimizer.step()
+    model.eval()
+    check = [[{"role": "user", "content": q}] for q in ("Que veut dire XYZ ?", "What does QQQ stand for?")]
+    check.append([{"role": "system", "content": "Tu es un assistant."}, {"role": "user", "content": "Bonjour"}])
+    assert answer_questions(model, tokenizer, check, max_new_tokens=64) == [answer] * 3, "canned model not taught"
+    path = tmp_path_factory.mktemp("canned")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -31,3 +31,19 @@ def live(registry, live_server):
 
     with live_server(create_app(registry, api_key="sk-test-key")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def canned_run(trained_run, canned_model, tmp_path_factory) -> Path:
+    """A copy of `trained_run` whose base model is `canned_model`: a served model that gives
+    CANNED_ANSWER and ends its turn, so end-of-turn paths and exact replies can be checked."""
+    import shutil
+
+    import yaml
+
+    run = tmp_path_factory.mktemp("canned-run") / "run"
+    shutil.copytree(trained_run, run)
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    config["model"]["name"] = str(canned_model)
+    (run / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return run

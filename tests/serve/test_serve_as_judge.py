@@ -1,22 +1,33 @@
 """lexitune's own server plays the LLM judge: the judge client and the server speak the same API.
 
-The tiny model cannot grade answers, so this checks the wiring a user relies on (the judge's
-structured-output request, its fallbacks, auth and the replies reaching `answers.jsonl`'s fields),
-not the quality of the verdicts.
+The served model is taught to reply with one verdict (the canned tiny model), so the whole path a
+user relies on is checked exactly: the judge's structured-output request, auth, the reply parsed,
+the verdict reaching `answers.jsonl`'s fields.
 """
+
+import json
 
 from rich.console import Console
 
 from lexitune.config import JudgeConfig
 from lexitune.evaluate.judge import judge_sides
 from lexitune.evaluate.scoring import score
+from tests.conftest import CANNED_ANSWER
 
 
-def test_lexitune_serve_answers_the_judge(live, tmp_path, monkeypatch):
+def test_lexitune_serve_answers_the_judge(canned_run, live_server, tmp_path, monkeypatch):
+    from lexitune.serve import AdapterRegistry, create_app
+
     monkeypatch.setenv("LEXITUNE_TEST_KEY", "sk-test-key")
+    registry = AdapterRegistry.from_runs({"judge": canned_run})
+    with live_server(create_app(registry, api_key="sk-test-key")) as live:
+        _judge_through(live, tmp_path)
+
+
+def _judge_through(live, tmp_path):
     cfg = JudgeConfig(
         base_url=f"{live.url}/v1",
-        model="culinary",
+        model="judge",
         api_key_env="LEXITUNE_TEST_KEY",
         cache_dir=tmp_path / "cache",
         max_retries=1,
@@ -34,7 +45,4 @@ def test_lexitune_serve_answers_the_judge(live, tmp_path, monkeypatch):
     rows = score(answers, [q["expected"] for q in questions], scorer=None)
     out = judge_sides(cfg, questions, {"after": (answers, rows)}, Console(stderr=True))
     assert out["usage"]["requests"] >= 1 and out["usage"]["failed"] == 0, out["usage"]
-    verdict = rows[0]["judge"]
-    explanation = rows[0]["judge_explanation"]
-    # Either a verdict, or the server's own text quoted back: never a transport error.
-    assert verdict in (0, 1) or "no verdict in the judge's reply" in explanation, explanation
+    assert (rows[0]["judge"], rows[0]["judge_explanation"]) == (1, json.loads(CANNED_ANSWER)["explanation"])

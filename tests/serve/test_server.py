@@ -8,6 +8,8 @@ import httpx
 import openai
 import pytest
 
+from tests.conftest import CANNED_ANSWER
+
 QUESTION = [{"role": "user", "content": "Que veut dire TEC ?"}]
 
 
@@ -42,12 +44,32 @@ def test_answer_matches_the_tuned_model_run_directly(client, served_runs):
     assert got.strip() == expected  # the run's system prompt was added, as in training
 
 
-def test_usage_and_finish_reason(client):
-    r = _ask(client, "culinary")
-    assert r.usage.prompt_tokens > 10 and 0 < r.usage.completion_tokens <= 12
+def test_usage_and_the_length_limit(client):
+    r = _ask(client, "culinary")  # the random tiny model never ends a turn: it stops at max_tokens
+    assert r.usage.prompt_tokens > 10 and r.usage.completion_tokens == 12
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
-    assert r.choices[0].finish_reason in {"stop", "length"}
+    assert r.choices[0].finish_reason == "length"
     assert r.model == "culinary" and r.object == "chat.completion"
+
+
+def test_a_reply_that_ends_its_turn_finishes_with_stop(canned_run, live_server):
+    from lexitune.models import load_tokenizer
+    from lexitune.serve import AdapterRegistry, create_app
+
+    run = canned_run
+    registry = AdapterRegistry.from_runs({"canned": run})
+    answer_tokens = len(load_tokenizer(str(run / "adapter"))(CANNED_ANSWER, add_special_tokens=False)["input_ids"])
+    with live_server(create_app(registry)) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="none", max_retries=0)
+        for model in ("canned", "base"):
+            r = client.chat.completions.create(model=model, messages=QUESTION, max_tokens=64)
+            assert (r.choices[0].message.content, r.choices[0].finish_reason) == (CANNED_ANSWER, "stop")
+            assert r.usage.completion_tokens == answer_tokens  # the end-of-turn token is not counted
+        cut = client.chat.completions.create(model="canned", messages=QUESTION, max_tokens=3)
+        assert cut.choices[0].finish_reason == "length" and cut.usage.completion_tokens == 3
+        chunks = list(client.chat.completions.create(model="canned", messages=QUESTION, max_tokens=64, stream=True))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == CANNED_ANSWER
+        assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
 
 
 def test_stream_gives_the_same_text_and_usage(client):

@@ -1,9 +1,12 @@
 """Calculations for replay: never one the probe asks, both languages, only right answers kept."""
 
+import pytest
+
 from lexitune.evaluate.probes.general import load_general
 from lexitune.rundir import RunDir
 from lexitune.train.arithmetic import arithmetic_prompts, calculation, keep_answer, probe_calculations
 from lexitune.train.replay import build_replay, replay_conversations
+from tests.conftest import CANNED_ANSWER
 
 
 def test_calculations_are_read_in_both_languages():
@@ -53,11 +56,26 @@ def test_only_answers_stating_the_result_are_kept():
     assert [(c.question, c.answer) for c in rows] == [("What is 7 times 5?", "7 times 5 is 35.")] * 2
 
 
-def test_arithmetic_replay_is_cached_apart(tiny_config, tiny_base, tmp_path):
+@pytest.mark.parametrize("knows", [True, False])
+def test_arithmetic_replay_keeps_right_answers_and_is_cached_apart(
+    tiny_config, tiny_base, canned_model, knows, tmp_path, monkeypatch
+):
+    from lexitune.models import load_model, load_tokenizer
+    from lexitune.train import arithmetic
+
+    monkeypatch.setattr(arithmetic, "arithmetic_prompts", lambda config, n: ["What is 7 times 5?"] * n)
     tiny_config.experimental.replay_arithmetic = 0.5
-    tiny_config.train.replay_max_new_tokens = 8
+    tiny_config.train.replay_max_new_tokens = 64
     run = RunDir(tmp_path / "run")
-    model, tokenizer = tiny_base
+    if knows:  # a model that answers 35 and ends its turn: every answer kept
+        path = canned_model
+        model, tokenizer = load_model(str(path)), load_tokenizer(str(path))
+        tiny_config.model.name = str(path)
+    else:  # the random tiny model never answers 35
+        model, tokenizer = tiny_base
     rows = replay_conversations(model, tokenizer, tiny_config, run, [], n_glossary=8)
     assert (run.data / "replay_arithmetic.jsonl").exists() and not (run.data / "replay_known.jsonl").exists()
-    assert len(rows) in (0, 4) and all(c.style == "replay/arithmetic" for c in rows)
+    if knows:
+        assert len(rows) == 4 and all(c.style == "replay/arithmetic" and c.answer == CANNED_ANSWER for c in rows)
+    else:
+        assert rows == []

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from lexitune.generate.split import style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
@@ -9,6 +11,7 @@ from lexitune.rundir import RunDir
 from lexitune.train.data import tokenize_all
 from lexitune.train.known import keep_answer, known_acronyms, known_prompts, probe_acronyms
 from lexitune.train.replay import build_replay, replay_conversations
+from tests.conftest import CANNED_ANSWER
 
 TERMS = [Term(term="PDF", definition="Plan De Formation"), Term(term="TEC", definition="x", aliases=["S.N.C.F."])]
 
@@ -68,11 +71,33 @@ def test_known_rows_are_distilled_like_replay(tiny_base):
     assert tokenize_all(tokenizer, rows, 64, distill_replay=True)[0].distill
 
 
-def test_known_replay_is_cached_apart_from_general_replay(tiny_config, tiny_base, tmp_path):
+def _only_bbc(monkeypatch):
+    """Ask about one well-known acronym only, so a model that knows it gets every question right."""
+    from lexitune.train import known
+
+    expansions = {"BBC": ("british broadcasting corporation",)}
+    monkeypatch.setattr(known, "_expansions", lambda path: expansions)
+
+
+@pytest.mark.parametrize("knows", [True, False])
+def test_known_replay_keeps_right_answers_and_is_cached_apart(
+    tiny_config, tiny_base, canned_model, knows, tmp_path, monkeypatch
+):
+    from lexitune.models import load_model, load_tokenizer
+
+    _only_bbc(monkeypatch)
     tiny_config.train.replay_known = 0.5
-    tiny_config.train.replay_max_new_tokens = 8
+    tiny_config.train.replay_max_new_tokens = 64
     run = RunDir(tmp_path / "run")
-    model, tokenizer = tiny_base
+    if knows:  # a model that answers BBC right and ends its turn: every answer kept
+        path = canned_model
+        model, tokenizer = load_model(str(path)), load_tokenizer(str(path))
+        tiny_config.model.name = str(path)
+    else:  # the random tiny model never gives the expansion: nothing kept
+        model, tokenizer = tiny_base
     rows = replay_conversations(model, tokenizer, tiny_config, run, TERMS, n_glossary=8)
     assert (run.data / "replay_known.jsonl").exists() and not (run.data / "replay.jsonl").exists()
-    assert len(rows) in (0, 4) and all(c.style == "replay/known" for c in rows)
+    if knows:
+        assert len(rows) == 4 and all(c.style == "replay/known" and c.answer == CANNED_ANSWER for c in rows)
+    else:
+        assert rows == [] and (run.data / "replay_known.jsonl").read_text(encoding="utf-8") == ""
