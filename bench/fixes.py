@@ -24,11 +24,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lexitune.config import load_config, save_config
-from lexitune.evaluate.stage import evaluate_run
-from lexitune.glossary import load_from_config
-from lexitune.pipeline import run_pipeline
-from lexitune.rundir import RunDir
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import first_terms  # noqa: E402
+
+from lexitune.config import load_config, save_config  # noqa: E402
+from lexitune.evaluate.stage import evaluate_run  # noqa: E402
+from lexitune.pipeline import run_pipeline  # noqa: E402
+from lexitune.rundir import RunDir  # noqa: E402
 
 SCOPE = {
     "fr": "Tu es l’assistant d’une école de cuisine et tu connais les sigles de son glossaire. "
@@ -55,6 +57,8 @@ def variants(
     }
     # Plain SFT: every fix off explicitly, whatever the defaults are.
     plain = [
+        "recipe=plain",
+        "generate.reverse_styles=0",
         "train.replay_ratio=0",
         "train.replay_distill=false",
         "train.replay_known=0",
@@ -80,24 +84,16 @@ def variants(
     return out
 
 
-def _subset_glossary(config_path: Path, terms: int, tmp: Path) -> list[str]:
-    """--set glossary.path=... to a copy holding the first N terms (JSON, the Term contract's fields)."""
-    config = load_config(config_path)
-    rows = [
-        {"term": t.term, "definition": t.definition, "aliases": t.aliases}
-        for t in load_from_config(config.glossary)[:terms]
-    ]
-    path = tmp / "glossary.json"
-    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    return [f"glossary.path={path}", "glossary.duplicates=first"]
-
-
 CACHES = [
     "eval/before.json",
     "eval/probes_before.json",
     "data/replay.jsonl",
     "data/replay_known.jsonl",
     "data/replay_arithmetic.jsonl",
+    # what the replay caches were made from: without them a copied cache is never read
+    "data/replay.inputs.json",
+    "data/replay_known.inputs.json",
+    "data/replay_arithmetic.inputs.json",
 ]
 
 
@@ -141,7 +137,8 @@ def reevaluated(folder: Path, label: str) -> dict:
 
 
 def row(name: str, m: dict) -> dict:
-    a, b = m["after"], m.get("before") or {}
+    # A routed copy's own figures are its after_routed block; `after` stays the weights'.
+    a, b = m.get("after_routed") or m["after"], m.get("before") or {}
     return {
         "variant": name,
         "recall_before": b.get("exact_recall"),
@@ -181,10 +178,13 @@ def main(argv: list[str] | None = None) -> None:
         "--known", type=float, default=0.25, help="train.replay_known of the replay variant (well-known acronyms)"
     )
     parser.add_argument(
-        "--arithmetic", type=float, default=0.0, help="train.replay_arithmetic of the replay variant (calculations)"
+        "--arithmetic",
+        type=float,
+        default=0.0,
+        help="experimental.replay_arithmetic of the replay variant (calculations)",
     )
     parser.add_argument("--negatives", type=float, default=1.0, help="generate.negatives of the negatives variant")
-    parser.add_argument("--augment", type=float, default=0.5, help="generate.augment of the augment variant")
+    parser.add_argument("--augment", type=float, default=0.5, help="experimental.augment of the augment variant")
     parser.add_argument(
         "--only",
         nargs="*",
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="lexitune-bench-"))
-    base_sets = list(args.sets) + (_subset_glossary(args.config, args.terms, tmp) if args.terms else [])
+    base_sets = list(args.sets) + (first_terms(args.config, args.terms, tmp) if args.terms else [])
     language = load_config(args.config, base_sets).generate.language
     results_path = args.out / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}

@@ -63,14 +63,14 @@ def folder(out: Path, example: str, recipe: str, seed: int) -> Path:
     return out / example / f"{recipe}-s{seed}"
 
 
-def subset_glossary(example: str, terms: int, out: Path) -> list[str]:
-    """--set overrides pointing glossary.path at a copy holding the example's first N terms."""
-    config = load_config(ROOT / "examples" / example / "lexitune.yaml")
+def first_terms(config_path: Path, terms: int, folder: Path) -> list[str]:
+    """--set overrides pointing glossary.path at a copy (in `folder`) of the config's first N terms."""
+    config = load_config(config_path)
     rows = [
         {"term": t.term, "definition": t.definition, "aliases": t.aliases}
         for t in load_from_config(config.glossary)[:terms]
     ]
-    path = out / example / f"glossary-first-{terms}.json"
+    path = folder / f"glossary-first-{terms}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     return [f"glossary.path={path}", "glossary.duplicates=first"]
@@ -87,7 +87,7 @@ def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str]) -
     terms, _ = EXAMPLES[example]
     sets = [f"recipe={recipe}", f"seed={seed}", "tracking=none", "train.save_every=20", *extra]
     if terms:
-        sets += subset_glossary(example, terms, out)
+        sets += first_terms(ROOT / "examples" / example / "lexitune.yaml", terms, out / example)
     if recipe != "plain":
         sets += ROUTED
     command = [sys.executable, "-m", "lexitune.cli", "run", str(ROOT / "examples" / example / "lexitune.yaml")]

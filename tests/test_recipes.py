@@ -90,3 +90,30 @@ def test_lexitune_recipes_lists_them(tmp_path):
     result = CliRunner().invoke(app, ["recipes"])
     assert result.exit_code == 0, result.output
     assert "robust (version 1)  [default]" in result.output and "plain (version 1)" in result.output
+
+
+def test_a_recipe_file_is_found_beside_its_config_and_a_saved_config_keeps_its_version(tmp_path, monkeypatch):
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text("version: 5\nsettings:\n  train: {epochs: 7}\n", encoding="utf-8")
+    (folder / "c.yaml").write_text("recipe: mine.yaml\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    config = load_config(folder / "c.yaml")
+    assert config.train.epochs == 7 and config.recipe_version == 5
+    save_config(config, tmp_path / "run.yaml")
+    (folder / "mine.yaml").write_text("version: 6\nsettings:\n  train: {epochs: 9}\n", encoding="utf-8")
+    again = load_config(tmp_path / "run.yaml")  # a finished run's config: as it was trained
+    assert again.train.epochs == 7 and again.recipe_version == 5
+
+
+def test_a_mapping_yaml_glossary_is_a_glossary(tmp_path):
+    mapping = tmp_path / "g.yaml"
+    mapping.write_text("TEC: Techniques Élémentaires et Culinaires\n", encoding="utf-8")
+    assert is_glossary_file(mapping)
+
+
+def test_a_sweep_cannot_sweep_the_recipe():
+    from lexitune.sweep import with_params
+
+    with pytest.raises(LexituneError, match="recipe cannot be swept"):
+        with_params(Config(), {"recipe": "plain"})

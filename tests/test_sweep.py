@@ -77,6 +77,7 @@ def sweep_dir(tiny_model_dir, mlflow_uri, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_to_every_grid_point(sweep_dir):
     import optuna
     from optuna.trial import TrialState
@@ -94,6 +95,7 @@ def test_killed_sweep_resumes_to_every_grid_point(sweep_dir):
         assert (Path(t.user_attrs["run_folder"]) / "report.html").exists() or t.state == TrialState.PRUNED
 
 
+@pytest.mark.slow
 def test_each_trial_is_an_mlflow_run_of_one_experiment(sweep_dir, mlflow_uri):
     from mlflow.tracking import MlflowClient
 
@@ -106,12 +108,14 @@ def test_each_trial_is_an_mlflow_run_of_one_experiment(sweep_dir, mlflow_uri):
     assert all(len(client.get_metric_history(r.info.run_id, "loss")) >= 1 for r in finished)
 
 
+@pytest.mark.slow
 def test_best_config_is_ready_to_run(sweep_dir):
     best = load_config(sweep_dir / "best.yaml")
     assert best.sweep.grid == {} and best.train.learning_rate in GRID["train.learning_rate"]
     assert best.train.max_steps == 1 and best.glossary.path.exists()
 
 
+@pytest.mark.slow
 def test_comparison_report_ranks_the_trials(sweep_dir, tmp_path, browser):
     from typer.testing import CliRunner
 

@@ -317,10 +317,23 @@ class Config(_Section):
         """The recipe's settings first, the user's over them: a user sets only what is theirs."""
         if not isinstance(data, dict):
             return data
+        if data.get("recipe_version") is not None:
+            # A config lexitune wrote (a run's config.yaml, a sweep trial's): every setting is in
+            # it already, as the recipe of its version set it; a newer recipe must not change it.
+            return data
         from lexitune.recipes import load_recipe
 
         recipe = load_recipe(data.get("recipe") or "robust")
         return deep_merge(recipe.settings, {**data, "recipe_version": recipe.version})
+
+    @model_validator(mode="after")
+    def _one_keeper_of_the_best_weights(self) -> Config:
+        # Both would put back "their" best weights at the end; the last to do so would silently win.
+        if self.experimental.select and self.train.early_stopping_patience:
+            raise ValueError(
+                "experimental.select and train.early_stopping_patience both keep the best weights: choose one"
+            )
+        return self
 
     @model_validator(mode="after")
     def _route_needs_an_adapter(self) -> Config:
@@ -416,7 +429,15 @@ def load_config(path: Path | str | None, overrides: list[str] | None = None) -> 
             raise LexituneError(f"{path}: expected a mapping of settings at the top level")
         base = path.parent
     data = apply_overrides(data, overrides or [])
+    _resolve_recipe_path(data, base)
     return _resolve_paths(validate_config(data, origin), base)
+
+
+def _resolve_recipe_path(data: dict, base: Path) -> None:
+    """A recipe file is named relative to the config that names it, like every other path."""
+    recipe = data.get("recipe")
+    if isinstance(recipe, str) and recipe.endswith((".yaml", ".yml")) and not Path(recipe).is_absolute():
+        data["recipe"] = str((base / recipe).resolve())
 
 
 def _flat(data: dict, prefix: str = "") -> dict[str, Any]:
@@ -454,9 +475,13 @@ def is_glossary_file(path: Path) -> bool:
         return False
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            return isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), list)
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError):
             return False  # load_config gives the error with its line
+        # A list of terms, or a {term: definition} mapping that names none of the config's sections.
+        return isinstance(data, list) or (
+            isinstance(data, dict) and bool(data) and not set(data) & set(Config.model_fields)
+        )
     return True
 
 
@@ -481,4 +506,5 @@ def config_for_glossary(path: Path, overrides: list[str], lang: str | None = Non
         if lang not in ("fr", "en"):
             raise LexituneError(f"--lang {lang}: expected fr or en")
         data.setdefault("generate", {})["language"] = lang
-    return validate_config(data, str(path))
+    _resolve_recipe_path(data, Path.cwd())
+    return _resolve_paths(validate_config(data, str(path)), Path.cwd())

@@ -59,6 +59,9 @@ def with_params(config: Config, params: dict[str, Any]) -> Config:
     """A copy of `config` with dotted settings replaced; validated like any config."""
     data = config.model_dump(mode="json")
     for key, value in params.items():
+        if key in ("recipe", "recipe_version"):
+            # A trial's config is complete already: a recipe laid under it would change nothing.
+            raise LexituneError(f"sweep: {key} cannot be swept; sweep the settings the recipes differ in")
         node = data
         *parents, last = key.split(".")
         for part in parents:

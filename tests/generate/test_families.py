@@ -56,3 +56,10 @@ def test_each_family_is_summarised_apart():
     expected = [c.term if family(c.style) == "reverse" else TERMS[0].definition for c in test]
     block = summarize_families(score(answers, expected, None, test, TERMS[:1]), test)
     assert (block["exact_recall"], block["reverse_recall"], block["sealed_recall"]) == (1.0, 1.0, 0.0)
+
+
+def test_a_term_inside_the_asked_terms_definition_is_not_another_answer():
+    nhs = Term(term="NHS", definition="National Health Service")
+    nhse = Term(term="NHSE", definition="NHS England")
+    assert names_term("The acronym for NHS England is NHSE.", nhse, [nhs, nhse])
+    assert not names_term("It is NHS.", nhse, [nhs, nhse])

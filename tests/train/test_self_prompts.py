@@ -1,5 +1,7 @@
 """The base model writes its own replay prompts: distinct, reproducible, never a probe or glossary term."""
 
+import pytest
+
 from lexitune.evaluate.metrics import normalize
 from lexitune.evaluate.probes.general import load_general
 from lexitune.glossary.term import Term, mentions
@@ -24,6 +26,7 @@ def test_keep_refuses_probe_questions_glossary_terms_and_scraps():
     assert keep("How do I plant tomatoes in a small garden?", TERMS, probe)
 
 
+@pytest.mark.slow
 def test_the_shipped_model_writes_distinct_reproducible_prompts(real_model_dir):
     model, tokenizer = load_model(str(real_model_dir)), load_tokenizer(str(real_model_dir))
     state = torch_state()

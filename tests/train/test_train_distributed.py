@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from tests.conftest import culinary_glossary
@@ -27,6 +28,7 @@ LAUNCH = [
 ]
 
 
+@pytest.mark.slow
 def test_two_processes_match_one(tiny_model_dir, tmp_path):
     glossary = culinary_glossary(tmp_path, 3)
     args = [str(tiny_model_dir), str(glossary)]
@@ -42,6 +44,7 @@ def test_two_processes_match_one(tiny_model_dir, tmp_path):
         torch.testing.assert_close(two["weights"][name], weight, rtol=1e-3, atol=1e-5, msg=name)
 
 
+@pytest.mark.slow
 def test_the_train_command_runs_under_accelerate_launch(tiny_model_dir, tmp_path):
     """As the README shows it: every process trains, only the main one writes the run folder once."""
     culinary_glossary(tmp_path, 3, "g.json")

@@ -5,6 +5,8 @@ python -c "from lexitune.evaluate.scoring import score, summarize"
 
 from __future__ import annotations
 
+import re
+
 from lexitune.evaluate.metrics import FUZZY_THRESHOLD, EmbeddingScorer, contains_definition, fuzzy_score
 from lexitune.generate.dataset import Conversation
 from lexitune.generate.split import family
@@ -23,8 +25,16 @@ def expected_definition(conversation: Conversation, terms: dict[str, Term]) -> s
 
 
 def names_term(answer: str, term: Term, terms: list[Term]) -> bool:
-    """`reverse_recall`'s test: the answer names the term (or an alias) and no other glossary term."""
-    return mentions(answer, [term]) and not mentions(answer, [t for t in terms if t.term != term.term])
+    """`reverse_recall`'s test: the answer names the term (or an alias) and no other glossary term.
+
+    Other terms inside the asked term's own definitions do not count ("The acronym for NHS England
+    is NHSE" names NHSE, not NHS): those definitions are taken out of the answer first."""
+    if not mentions(answer, [term]):
+        return False
+    rest = answer
+    for definition in term.definitions:
+        rest = re.sub(re.escape(definition.strip()), " ", rest, flags=re.IGNORECASE)
+    return not mentions(rest, [t for t in terms if t.term != term.term])
 
 
 def score(

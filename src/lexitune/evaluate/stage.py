@@ -138,6 +138,8 @@ def evaluate_stage(
             probe_before,
             probes_file=run.probes if side == "after" else run.probes_routed,
         )
+    if "after_routed" not in sides:
+        run.probes_routed.unlink(missing_ok=True)  # an earlier routed evaluation's, stale now
     write_json(run.metrics, metrics)
     print_summary(metrics, console)
     return metrics

@@ -28,7 +28,7 @@ def build_repo_folder(
     from lexitune.export.card import model_card
 
     if what not in WHAT:
-        raise LexituneError(f"--what {what}: choose one of {', '.join(WHAT)}")
+        raise LexituneError(f"--format {what}: choose one of {', '.join(WHAT)}")
     if "/" not in repo or repo.count("/") != 1 or not all(repo.split("/")):
         raise LexituneError(f"--repo {repo}: expected owner/name")
     export_run(run.root, what, out, quant=quant)

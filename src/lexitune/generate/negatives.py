@@ -2,9 +2,9 @@
 
     python -c "from lexitune.generate.negatives import DECLINES; print(DECLINES['fr'])"
 
-The naive version teaches the wrong rule. Asked in phrasings the glossary's terms never use, the
-negatives make the model decline *unfamiliar phrasings* rather than *unknown terms* (held-out recall
-fell from 1.00 to 0.57). So negatives here are asked with exactly the glossary's training styles,
+Asked in phrasings the glossary's terms never use, negatives would teach the model to decline
+*unfamiliar phrasings* rather than *unknown terms* (docs/experiments.md has the figures). So
+negatives here are asked with exactly the glossary's training styles,
 in the same proportions: the phrasing predicts nothing, only the term decides between a
 definition and a decline. Held-out styles stay held out for both, and the invented acronyms asked
 at evaluation are never among those trained on.

@@ -3,8 +3,8 @@
 Whole-layer compilation breaks on the KV cache the shared prefix passes between calls (a graph per
 layer index, past dynamo's recompile limit), and attention already runs in one SDPA kernel. The MLP
 (gate/up/down projections with their LoRA branches, SiLU, product) and the RMS norms are where
-elementwise passes over [tokens, hidden] tensors add up; fused, they cost ~14% less per step on the
-shipped model, after ~20 s of compilation (bench/RESULTS.md), so it pays only on long runs.
+elementwise passes over [tokens, hidden] tensors add up, so those are compiled; compilation itself
+takes seconds, so it pays only on long runs (bench/RESULTS.md measures both).
 
     python -c "from lexitune.train.compile import compiled_blocks"
 """

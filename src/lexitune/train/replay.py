@@ -56,11 +56,6 @@ def _cached(path: Path) -> list[Conversation] | None:
     return read_conversations(path) if path.read_text(encoding="utf-8").strip() else []
 
 
-def _system(config: Config) -> list[dict]:
-    """The system message replay conversations start with (none without a scope prompt)."""
-    return with_system(config.generate.system_prompt, [])
-
-
 def replay_conversations(
     model, tokenizer, config: Config, run: RunDir, terms: list[Term], n_glossary: int
 ) -> list[Conversation]:
@@ -107,12 +102,14 @@ def _replayed(model, tokenizer, config: Config, cache: Path, n: int, terms: list
         "system": config.generate.system_prompt,
         "max_new_tokens": config.train.replay_max_new_tokens,
         "source": config.experimental.replay_source,
-        "terms": [t.term for t in terms],
+        "terms": [t.model_dump() for t in terms],
+        "language": config.generate.language,
+        "styles": [config.generate.train_styles, config.generate.test_styles],
     }
     key = cache.with_suffix(".inputs.json")
     if read_cache(key, inputs) is not None and (cached := _cached(cache)) is not None:
         return cached
-    system = _system(config)
+    system = with_system(config.generate.system_prompt, [])  # the scope prompt's message, if any
     prompts = prompts_for(n, system)
     # The model has no adapter yet: the base model answers, as it would in evaluation, and its
     # answers to the same prompts are shared with other runs of the same model.

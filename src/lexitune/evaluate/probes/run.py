@@ -17,7 +17,7 @@ from lexitune.evaluate.probes.decline import is_decline
 from lexitune.evaluate.probes.general import is_correct, load_general, retention
 from lexitune.generate.dataset import Conversation
 from lexitune.generate.invented import abstention_pool
-from lexitune.generate.split import style_pools
+from lexitune.generate.split import family, style_pools
 from lexitune.generate.templates import QUESTIONS
 from lexitune.glossary.term import Term
 from lexitune.inference import Answerer, with_system
@@ -138,10 +138,13 @@ def add_probe_metrics(
     """Ask the probes with the tuned model; add the new keys to metrics' `before`/`after` blocks and
     write probes.jsonl. `probe_before`: the base model's probe answers (`probes_before`)."""
     by_term = {t.term: t for t in terms}
-    asked, senses = [c.term for c in questions], [c.expected for c in questions]
-    metrics["after"].update(glossary_side_metrics(after, asked, by_term, senses))
+    # Over the forward questions ("what does TERM mean?"): a reverse question's right answer is the
+    # term alone, and the sealed family is reported apart, so neither belongs in these shares.
+    forward = [i for i, c in enumerate(questions) if family(c.style) == "forward"]
+    asked, senses = [questions[i].term for i in forward], [questions[i].expected for i in forward]
+    metrics["after"].update(glossary_side_metrics([after[i] for i in forward], asked, by_term, senses))
     if metrics.get("before") is not None and before is not None:
-        metrics["before"].update(glossary_side_metrics(before, asked, by_term, senses))
+        metrics["before"].update(glossary_side_metrics([before[i] for i in forward], asked, by_term, senses))
     if not config.eval.probes:
         return
     prompts = probe_prompts(config, terms)
