@@ -68,7 +68,7 @@ def test_a_killed_run_resumes_to_the_same_adapter_and_metrics(tiny_config, tmp_p
     killed = subprocess.Popen(
         command(tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    marker = tmp_path / "killed" / "checkpoints" / "step-8" / "state.json"
+    marker = tmp_path / "killed" / "checkpoints" / "step-000008" / "state.json"
     deadline = time.monotonic() + 300
     while not marker.exists() and killed.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
