@@ -76,6 +76,8 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_generate_writes_the_datasets(tmp_path):
+    from lexitune.recipes import load_recipe
+
     result = lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "r")
     assert result.returncode == 0, result.stderr
     train = [
@@ -88,9 +90,10 @@ def test_generate_writes_the_datasets(tmp_path):
     def count(rows, prefix):
         return sum(r["style"].startswith(prefix) for r in rows)
 
-    # The default recipe (robust): every training style, 3 reverse styles, as many negatives as forward questions.
+    # The default recipe (robust): every training style, 3 reverse styles, negatives half the forward questions.
+    negatives = round(load_recipe("robust").settings["generate"]["negatives"] * 15 * 11)
     assert count(train, "fr.q") == 15 * 11 and count(train, "reverse/") == 15 * 3
-    assert count(train, "negative/") == 15 * 11 and len(train) == 15 * 11 * 2 + 15 * 3
+    assert count(train, "negative/") == negatives and len(train) == 15 * 11 + 15 * 3 + negatives
     assert count(test, "fr.q") == 15 * 3 and count(test, "reverse/") == 15 * 2 and count(test, "sealed/") == 15 * 4
     assert train[0]["messages"][-1]["role"] == "assistant"
 

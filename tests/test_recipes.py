@@ -36,8 +36,13 @@ def test_the_run_config_names_what_the_recipe_set(tmp_path):
     save_config(Config(), tmp_path / "config.yaml")
     text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
     assert text.startswith("# recipe robust (version 1) set:")
-    assert "#   generate.negatives: 1.0" in text
+    assert f"#   generate.negatives: {ROBUST['generate']['negatives']}" in text
     assert Config.model_validate(yaml.safe_load(text)) == Config()  # the file reads back as it was
+
+
+def test_a_full_fine_tune_under_the_default_recipe_does_not_route():
+    config = load_config(None, ["train.method=full"])
+    assert config.model.route == "always" and config.train.method == "full"
 
 
 def test_a_recipe_file_and_clear_errors(tmp_path):

@@ -44,7 +44,7 @@ def _uses_adapter(config: Config, messages: list[dict]) -> bool:
 
 
 def test_only_the_last_question_decides_and_always_means_always():
-    config = Config()
+    config = load_config(None, ["model.route=always"])
     assert _uses_adapter(config, _user(GENERAL))
     config.model.route = "glossary"
     assert not _uses_adapter(config, _user(GENERAL))

@@ -324,7 +324,12 @@ class Config(_Section):
         from lexitune.recipes import load_recipe
 
         recipe = load_recipe(data.get("recipe") or "robust")
-        return deep_merge(recipe.settings, {**data, "recipe_version": recipe.version})
+        merged = deep_merge(recipe.settings, {**data, "recipe_version": recipe.version})
+        user_model = data.get("model") if isinstance(data.get("model"), dict) else {}
+        if (merged.get("train") or {}).get("method") == "full" and "route" not in user_model:
+            # A full fine-tune has no adapter to switch off: the recipe's routing cannot apply.
+            merged["model"] = {**(merged.get("model") or {}), "route": "always"}
+        return merged
 
     @model_validator(mode="after")
     def _one_keeper_of_the_best_weights(self) -> Config:
