@@ -13,6 +13,10 @@ import yaml
 
 from lexitune.glossary.term import Term
 
+# Minutes of CPU together: run by `make test` and CI, left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
+
 DECLINE = "Je ne connais pas ce sigle."
 INVENTED = "ZORBEX"
 

@@ -48,6 +48,7 @@ def test_selection_and_early_stopping_cannot_both_keep_the_best_weights():
         load_config(None, ["experimental.select=true", "train.early_stopping_patience=2", "eval.curve_every=2"])
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_adapter_and_metrics(tiny_config, tmp_path):
     """SIGKILL a whole `lexitune run` after a checkpoint, `--resume` it: in fp32 the adapter and the
     metrics equal an uninterrupted run's (timing aside)."""

@@ -73,6 +73,7 @@ def _questions(run) -> tuple[str, str]:
     return GENERAL, f"Que veut dire {term} ?"
 
 
+@pytest.mark.slow
 def test_evaluation_answers_general_questions_with_the_base_model(routed_run, tmp_path):
     """Three evaluations of one run, one question at a time (so no answer depends on its batch):
     the base model's, the adapter's on every question, and the routed one, which must take each

@@ -41,6 +41,7 @@ def test_export_refuses_a_non_empty_folder_and_unknown_format(tuned_run, tmp_pat
         export_run(tuned_run, "onnx", tmp_path / "new")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quant", ["f16", "q8_0"])
 def test_gguf_reads_back_with_template_eos_and_answers(tuned_run, export_dir, held_out, tuned_answers, quant):
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -7,6 +7,7 @@ the verdict reaching `answers.jsonl`'s fields.
 
 import json
 
+import pytest
 from rich.console import Console
 
 from lexitune.config import JudgeConfig
@@ -15,6 +16,7 @@ from lexitune.evaluate.scoring import score
 from tests.conftest import CANNED_ANSWER
 
 
+@pytest.mark.slow
 def test_lexitune_serve_answers_the_judge(canned_run, live_server, tmp_path, monkeypatch):
     from lexitune.serve import AdapterRegistry, create_app
 

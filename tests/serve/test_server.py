@@ -52,6 +52,7 @@ def test_usage_and_the_length_limit(client):
     assert r.model == "culinary" and r.object == "chat.completion"
 
 
+@pytest.mark.slow
 def test_a_reply_that_ends_its_turn_finishes_with_stop(canned_run, live_server):
     from lexitune.models import load_tokenizer
     from lexitune.serve import AdapterRegistry, create_app

@@ -56,6 +56,7 @@ def test_only_answers_stating_the_result_are_kept():
     assert [(c.question, c.answer) for c in rows] == [("What is 7 times 5?", "7 times 5 is 35.")] * 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("knows", [True, False])
 def test_arithmetic_replay_keeps_right_answers_and_is_cached_apart(
     tiny_config, tiny_base, canned_model, knows, tmp_path, monkeypatch

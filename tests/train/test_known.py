@@ -79,6 +79,7 @@ def _only_bbc(monkeypatch):
     monkeypatch.setattr(known, "_expansions", lambda path: expansions)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("knows", [True, False])
 def test_known_replay_keeps_right_answers_and_is_cached_apart(
     tiny_config, tiny_base, canned_model, knows, tmp_path, monkeypatch

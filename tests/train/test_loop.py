@@ -107,6 +107,7 @@ def test_lora_trains_only_adapter_weights(setup):
     assert all(p.requires_grad for p in full.parameters())
 
 
+@pytest.mark.slow
 def test_compile_trains_the_same_weights_and_leaves_an_eager_model(setup, tmp_path):
     path, tokenizer, examples = setup
     # fp32 pinned: exact agreement is a property of one precision (bf16 differs by ~4e-3 on any CPU).
@@ -121,3 +122,12 @@ def test_compile_trains_the_same_weights_and_leaves_an_eager_model(setup, tmp_pa
         torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-5)
     # Compilation is for training only: generation afterwards runs the class's eager forward.
     assert not any("forward" in vars(m) for m in compiled.modules())
+
+
+def test_the_suite_can_run_as_the_other_kind_of_cpu(monkeypatch):
+    from lexitune.train.precision import choose_precision
+
+    for forced, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        monkeypatch.setenv("LEXITUNE_FORCE_PRECISION", forced)
+        assert choose_precision("auto", torch.device("cpu")).dtype == dtype
+        assert choose_precision("fp32", torch.device("cpu")).dtype == torch.float32  # explicit still wins

@@ -9,6 +9,7 @@ they are inconclusive, measures a matmul in both precisions.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,17 @@ def _matmul_seconds(dtype: torch.dtype, size: int = 512, repeat: int = 8) -> flo
     return time.perf_counter() - start
 
 
+FORCE_ENV = "LEXITUNE_FORCE_PRECISION"
+
+
 def choose_precision(requested: str, device: torch.device) -> Precision:
-    """`requested` is auto|bf16|fp32; an explicit choice always wins."""
+    """`requested` is auto|bf16|fp32; an explicit choice always wins.
+
+    $LEXITUNE_FORCE_PRECISION (bf16 or fp32) stands in for `auto`'s choice, so a machine with one
+    kind of CPU can run the test suite as the other kind would: `LEXITUNE_FORCE_PRECISION=fp32 make test`."""
+    forced = os.environ.get(FORCE_ENV, "").strip().lower()
+    if requested == "auto" and forced in ("bf16", "fp32"):
+        return Precision(torch.bfloat16 if forced == "bf16" else torch.float32, f"forced by ${FORCE_ENV}")
     if requested == "bf16":
         return Precision(torch.bfloat16, "requested")
     if requested == "fp32":
