@@ -46,6 +46,7 @@ class RunDir:
     report = property(lambda self: self.root / "report.html")
     curve = property(lambda self: self.root / "curve.jsonl")
     tracking = property(lambda self: self.root / "tracking.json")
+    trial = property(lambda self: self.root / "trial.json")  # a sweep trial's record
 
     def replay_cache(self, name: str) -> Path:
         """data/<name>.jsonl: one class of replay conversations, the base model's answers."""

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from lexitune.config import Config, SweepConfig, validate_config
 from lexitune.errors import LexituneError
-from lexitune.rundir import write_json
+from lexitune.rundir import RunDir, write_json
 
 # objective = recall - TIE_BREAK * training seconds: recall moves in steps of 1/questions (>= 0.002
 # for up to 500 questions), far above the time term for any training under ~30 minutes, so time
@@ -137,7 +137,7 @@ def _end_mlflow_run(folder: Path, uri: str | None) -> None:
 
     from lexitune.track.tracker import default_uri
 
-    marker = folder / "tracking.json"
+    marker = RunDir(folder).tracking
     if marker.is_file():
         saved = json.loads(marker.read_text(encoding="utf-8"))
         MlflowClient(tracking_uri=saved["uri"]).set_terminated(saved["run_id"], status="KILLED")
@@ -230,7 +230,7 @@ def run_sweep(
         try:
             metrics = run_pipeline(trial_config, run_dir, console=console, on_curve=on_curve if pruning else None)
         except optuna.TrialPruned as e:
-            write_json(run_dir / "trial.json", record | {"state": "pruned", "reason": str(e)})
+            write_json(RunDir(run_dir).trial, record | {"state": "pruned", "reason": str(e)})
             console.print(f"trial {trial.number} pruned: {e}")
             raise
         recall, seconds = metrics["after"]["exact_recall"], metrics["train"]["seconds"]
@@ -238,7 +238,7 @@ def run_sweep(
         trial.set_user_attr("exact_recall", recall)
         trial.set_user_attr("train_seconds", seconds)
         write_json(
-            run_dir / "trial.json",
+            RunDir(run_dir).trial,
             record | {"state": "complete", "exact_recall": recall, "train_seconds": seconds, "value": value},
         )
         return value

@@ -48,7 +48,7 @@ def _summary(run: RunDir) -> dict:
     config = flatten(yaml.safe_load(run.config.read_text(encoding="utf-8")) or {})
     config = {k: v for k, v in config.items() if k not in IGNORED and not k.startswith("sweep.")}
     metrics = read_json(run.metrics) if run.metrics.exists() else {}
-    trial = read_json(run.root / "trial.json") if (run.root / "trial.json").exists() else {}
+    trial = read_json(run.trial) if run.trial.exists() else {}
     train = metrics.get("train") or (read_json(run.train_result) if run.train_result.exists() else {})
     state = trial.get("state") or ("complete" if metrics else "incomplete")
     return {

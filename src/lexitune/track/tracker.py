@@ -20,15 +20,8 @@ from lexitune.config import Config
 from lexitune.rundir import RunDir, read_json, write_json
 
 STEP_KEYS = ("loss", "lr", "tokens_per_second", "epoch")
-ARTEFACTS = (
-    "config.yaml",
-    "metrics.json",
-    "answers.jsonl",
-    "train_log.jsonl",
-    "curve.jsonl",
-    "train.json",
-    "report.html",
-)
+# The run folder's files logged as artefacts (RunDir properties).
+ARTEFACTS = ("config", "metrics", "answers", "probes", "train_log", "curve", "train_result", "report")
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a parameter value
 
 
@@ -152,8 +145,8 @@ class MlflowTracker(NullTracker):
                 {f"train.{k}": train[k] for k in ("seconds", "steps", "tokens_per_second", "final_loss") if k in train}
             )
         for name in ARTEFACTS:
-            if (run.root / name).exists():
-                self.client.log_artifact(self.run_id, str(run.root / name))
+            if (path := getattr(run, name)).exists():
+                self.client.log_artifact(self.run_id, str(path))
         for folder in (run.adapter, run.full_model):
             if folder.is_dir():
                 self.client.log_artifacts(self.run_id, str(folder), artifact_path=folder.name)
