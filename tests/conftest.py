@@ -283,6 +283,36 @@ def live_server():
     return _LiveServer
 
 
+def teach(model, tokenizer, pairs: list[tuple[list[dict], str]], *, steps: int, lr: float) -> None:
+    """Train `model` (a plain model or a PeftModel: whatever requires grad) to answer each
+    conversation of `pairs` with its answer and then end its turn, on the answer tokens only."""
+    import torch
+
+    rows = []
+    for messages, answer in pairs:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
+        reply = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows.append((prompt + reply, [-100] * len(prompt) + reply))
+    width = max(len(ids) for ids, _ in rows)
+    ids = torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i, _ in rows])
+    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
+    mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in rows])
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # LoRA layers live inside
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    model.train()
+    # The vocabulary projection only where a token is predicted: the rest of the 49k-wide logits is waste.
+    targets = labels[:, 1:]
+    keep = targets != -100
+    for _ in range(steps):
+        optimizer.zero_grad()
+        hidden = base.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1][keep]
+        torch.nn.functional.cross_entropy(base.lm_head(hidden), targets[keep]).backward()
+        optimizer.step()
+    model.eval()
+
+
 # What `canned_model` answers to everything.
 CANNED_ANSWER = '{"verdict": 1, "explanation": "BBC means British Broadcasting Corporation, and 7 times 5 is 35."}'
 
@@ -298,8 +328,6 @@ def canned_model(tiny_model_dir, tmp_path_factory) -> Path:
     them all: it is a judge's JSON verdict, expands BBC, and ends on 7 times 5."""
     import random
 
-    import torch
-
     from lexitune.generate.templates import QUESTIONS
     from lexitune.inference.generation import answer_questions
     from lexitune.models import load_model, load_tokenizer
@@ -312,30 +340,13 @@ def canned_model(tiny_model_dir, tmp_path_factory) -> Path:
     answer = CANNED_ANSWER
     tokenizer = load_tokenizer(str(tiny_model_dir))
     model = load_model(str(tiny_model_dir))
-    rows = []
     systems = ["Tu es l'assistant de l'école de cuisine.", "You grade answers. Reply in JSON.", None]
+    pairs = []
     for i, q in enumerate(questions):
         system = systems[i % len(systems)]  # any system prompt (a run's, a judge's) or none
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": q}]
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
-        reply = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append((prompt + reply, [-100] * len(prompt) + reply))
-    width = max(len(ids) for ids, _ in rows)
-    ids = torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i, _ in rows])
-    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
-    mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in rows])
-    torch.manual_seed(0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    model.train()
-    # The vocabulary projection only where a token is predicted: the rest of the 49k-wide logits is waste.
-    targets = labels[:, 1:]
-    keep = targets != -100
-    for _ in range(60):
-        optimizer.zero_grad()
-        hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1][keep]
-        torch.nn.functional.cross_entropy(model.lm_head(hidden), targets[keep]).backward()
-        optimizer.step()
+        pairs.append((messages, answer))
+    teach(model, tokenizer, pairs, steps=60, lr=1e-2)
     model.eval()
     check = [[{"role": "user", "content": q}] for q in ("Que veut dire XYZ ?", "What does QQQ stand for?")]
     check.append([{"role": "system", "content": "Tu es un assistant."}, {"role": "user", "content": "Bonjour"}])

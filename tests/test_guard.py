@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from lexitune.glossary.term import Term
+from tests.conftest import teach
 
 # Minutes of CPU together: run by `make test` and CI, left out of `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -33,7 +34,6 @@ def declining_run(trained_run, tmp_path_factory):
 
     The tiny model cannot end an answer (its end-of-turn token is its padding token, whose embedding
     is zero), so answers are compared by how they start."""
-    import torch
     from peft import PeftModel
 
     from lexitune.models import load_model, load_tokenizer
@@ -50,24 +50,7 @@ def declining_run(trained_run, tmp_path_factory):
     model = PeftModel.from_pretrained(load_model(data["model"]["name"]), str(run / "adapter"), is_trainable=True)
     system = [{"role": "system", "content": data["generate"]["system_prompt"]}]
     pairs = [(term.term, DECLINE)] * 3 + [(term.term, definition)] * 2 + [(INVENTED, DECLINE)] * 5
-    rows = []
-    for name, answer in pairs:
-        prompt = tokenizer.apply_chat_template([*system, *_user(name)], add_generation_prompt=True, return_dict=True)[
-            "input_ids"
-        ]
-        reply = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append((prompt + reply, [-100] * len(prompt) + reply))
-    width = max(len(ids) for ids, _ in rows)
-    ids = torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i, _ in rows])
-    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
-    mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in rows])
-    torch.manual_seed(0)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
-    model.train()
-    for _ in range(200):
-        optimizer.zero_grad()
-        model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
-        optimizer.step()
+    teach(model, tokenizer, [([*system, *_user(name)], answer) for name, answer in pairs], steps=200, lr=3e-3)
     model.save_pretrained(str(run / "adapter"))
     return run, term, definition
 
