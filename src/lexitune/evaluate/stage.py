@@ -71,13 +71,14 @@ def evaluate_stage(
     expected = [expected_definition(c, by_term) for c in questions]
     scorer = None if config.eval.embedding_model == "none" else EmbeddingScorer(config.eval.embedding_model)
 
-    sides: dict[str, tuple[Config, list[str], list[dict]]] = {}
+    sides: dict[str, tuple[Answerer, list[str], list[dict]]] = {}
     started = time.perf_counter()
     for side, side_config in [("after", _weights_only(config))] + (
         [("after_routed", config)] if routes(config) else []
     ):
-        answers = Answerer.tuned(model, tokenizer, side_config, terms).answer(prompts)
-        sides[side] = (side_config, answers, score(answers, expected, scorer, questions, terms))
+        answerer = Answerer.tuned(model, tokenizer, side_config, terms)
+        answers = answerer.answer(prompts)
+        sides[side] = (answerer, answers, score(answers, expected, scorer, questions, terms))
     seconds = time.perf_counter() - started
     before_rows = score(before, expected, scorer, questions, terms) if before is not None else None
 
@@ -123,11 +124,11 @@ def evaluate_stage(
         metrics["after_routed"] = summarize_families(sides["after_routed"][2], questions)
     if judge_agreement is not None:
         metrics["judge_agreement"] = judge_agreement
-    for side, (side_config, answers, _) in sides.items():
+    for side, (answerer, answers, _) in sides.items():
         # Probes answered as this side answers; the base's probe answers are shared by both sides.
         block = {"before": metrics["before"], "after": metrics[side]}
         add_probe_metrics(
-            Answerer.tuned(model, tokenizer, side_config, terms),
+            answerer,
             config,
             run,
             terms,
