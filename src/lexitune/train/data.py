@@ -23,6 +23,7 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
     distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
+    aux: bool = False  # a replay or negative row, not a glossary question (see experimental.aux_rotation)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -69,9 +70,10 @@ def tokenize(tokenizer, messages: list[dict], max_length: int) -> Example:
 
 def tokenize_all(tokenizer, conversations, max_length: int, distill_replay: bool = False) -> list[Example]:
     examples = [tokenize(tokenizer, [m.model_dump() for m in c.messages], max_length) for c in conversations]
-    if distill_replay:
-        for example, c in zip(examples, conversations, strict=True):
-            example.distill = c.style.split("/")[0] == "replay"  # replay, replay/known, replay/arithmetic
+    for example, c in zip(examples, conversations, strict=True):
+        kind = c.style.split("/")[0]  # replay, replay/known, replay/arithmetic, negative/...
+        example.distill = distill_replay and kind == "replay"
+        example.aux = kind in ("replay", "negative")
     if not any(label != IGNORE for ex in examples for label in ex.labels):
         raise LexituneError(f"no answer tokens left after truncation to train.max_length={max_length}")
     return examples
