@@ -148,3 +148,56 @@ def test_eval_and_chat_need_only_the_run_folder(tiny_run):
 
 def test_chat_on_a_folder_that_is_not_a_run(tmp_path):
     assert_user_error(lexitune("chat", tmp_path, "--prompt", "hi"), "not a lexitune run folder")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--bogus"], "No such option: --bogus"),
+        (["eval"], "Missing argument"),
+        (["export"], "Missing argument"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_usage_errors_are_one_message_not_a_traceback(args, message):
+    result = lexitune(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "╭" not in result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 4
+
+
+def test_out_under_a_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    assert_user_error(
+        lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "afile" / "run"), "afile"
+    )
+    assert_user_error(lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "afile"), "is a file")
+
+
+def test_another_config_never_replaces_a_runs_own(tiny_run, tmp_path):
+    """`generate OTHER.yaml --out FINISHED_RUN` used to exit 0 and replace the run's config and glossary."""
+    run = tiny_run / "run"
+    before = {name: (run / name).read_bytes() for name in ("config.yaml", "data/glossary.json", "data/train.jsonl")}
+    result = lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", run)
+    assert_user_error(result, "holds a run made with other settings")
+    assert {name: (run / name).read_bytes() for name in before} == before
+
+
+def test_export_to_a_file_or_a_full_folder_is_refused_and_a_failed_export_leaves_nothing(tiny_run, tmp_path, monkeypatch):
+    run = tiny_run / "run"
+    (tmp_path / "afile").write_text("x")
+    assert_user_error(lexitune("export", run, "--format", "adapter", "--out", tmp_path / "afile"), "is a file")
+    from lexitune import export
+
+    def broken(run, out, quant):
+        (out / "half.gguf").write_bytes(b"GGUF")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(export.EXPORTERS, "gguf", broken)
+    result = lexitune("export", run, "--format", "gguf", "--out", tmp_path / "g")
+    assert_user_error(result, "No space left on device")
+    assert not (tmp_path / "g").exists() and not list(tmp_path.glob(".g.*"))  # the rerun is not blocked
+    monkeypatch.undo()
+    assert lexitune("export", run, "--format", "adapter", "--out", tmp_path / "g").returncode == 0
+    assert (tmp_path / "g" / "adapter_config.json").exists()

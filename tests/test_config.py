@@ -39,7 +39,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     [
         ("train:\n  epochz: 3\n", [], "train.epochz"),
         ("train:\n  epochs: -1\n", [], "train.epochs"),
-        ("train: [1, 2\n", [], ":2: not valid YAML"),
+        ("train: [1, 2\n", [], ":2: malformed YAML"),
         ("- a\n- b\n", [], "mapping"),
         ("", ["train.method=qlora-x"], "train.method"),
         ("", ["nokey"], "key=value"),
@@ -74,3 +74,46 @@ def test_every_shipped_example_config_loads_and_generates(config_path):
     train, test = generate_conversations(terms, cfg.generate, cfg.seed)
     assert len(terms) >= 2 and train and test
     assert {c.style for c in train}.isdisjoint({c.style for c in test})
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("train.epochs=.inf", "train.epochs"),
+        ("train.learning_rate=.nan", "train.learning_rate"),
+        ("train.max_steps=-3", "train.max_steps"),
+        ("train.threads=0", "train.threads"),
+        ("train.lora.alpha=-1", "train.lora.alpha"),
+        ("eval.limit=-5", "eval.limit"),
+        ("name=../../x", "name"),
+        ("name=/etc", "name"),
+    ],
+)
+def test_overrides_out_of_range_are_refused_naming_the_field(override: str, field: str):
+    with pytest.raises(LexituneError, match=field.replace(".", r"\.")):
+        load_config(None, [override])
+
+
+def test_a_yaml_alias_bomb_in_a_config_is_refused(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)
+    ]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(levels) + "\n")
+    with pytest.raises(LexituneError, match="aliases expand"):
+        load_config(path)
+
+
+def test_a_config_that_is_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(LexituneError, match="latin1.yaml: not UTF-8"):
+        load_config(path)
+
+
+def test_a_glossary_file_name_becomes_a_safe_run_name(tmp_path):
+    from lexitune.config import config_for_glossary
+
+    path = tmp_path / "Mon glossaire (v2).csv"
+    path.write_text("term,definition\nTEC,Techniques Élémentaires et Culinaires\n", encoding="utf-8")
+    assert config_for_glossary(path, []).name == "Mon-glossaire-v2"

@@ -325,17 +325,33 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         console.print("interrupted")
         sys.exit(130)
-    except Exception as e:  # click usage errors come through here in non-standalone mode
-        import click
+    except Exception as e:
+        if (exit_code := _usage_error(e)) is not None:  # unknown option, missing argument...
+            sys.exit(exit_code)
+        if debug or not isinstance(e, OSError):
+            raise
+        # A full disk, a path under a file, a folder without write permission: the system's own
+        # message names the file, and a traceback would bury it.
+        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
-        if isinstance(e, click.UsageError):
-            e.show()
-            sys.exit(2)
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
 
+def _usage_error(error: Exception) -> int | None:
+    """Show a command-line usage error as click does (usage line, one message) and give its exit
+    code; None for anything else. typer >= 0.22 raises its vendored copy of click's exceptions."""
+    import click
+
+    classes: list[type] = [click.ClickException]
+    try:
+        from typer._click import exceptions as vendored
+
+        classes.append(vendored.ClickException)
+    except ImportError:
+        pass
+    if isinstance(error, tuple(classes)):
+        error.show()  # type: ignore[attr-defined]
+        return int(getattr(error, "exit_code", 2))
+    return None
 
 if __name__ == "__main__":
     main()

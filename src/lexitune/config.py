@@ -16,11 +16,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lexitune import safe_yaml
 from lexitune.errors import LexituneError
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan pass every ge/gt bound; no setting means either.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class EndpointConfig(_Section):
@@ -148,7 +150,7 @@ class ModelConfig(_Section):
 
 class LoraConfig(_Section):
     r: int = Field(16, ge=1, description="LoRA rank")
-    alpha: float = Field(32, description="LoRA scaling numerator (scale = alpha / r)")
+    alpha: float = Field(32, gt=0, description="LoRA scaling numerator (scale = alpha / r)")
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the LoRA input")
     target_modules: list[str] | Literal["all-linear"] = Field("all-linear", description="modules to adapt")
 
@@ -167,9 +169,9 @@ class TrainConfig(_Section):
     precision: Literal["auto", "bf16", "fp32"] = Field(
         "auto", description="auto: bf16 autocast only where this CPU/GPU runs it faster"
     )
-    threads: int | None = Field(None, description="CPU threads (default: all cores)")
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: all cores)")
     save_every: int = Field(0, ge=0, description="checkpoint every N optimiser steps (0: only at the end)")
-    max_steps: int | None = Field(None, description="stop after this many optimiser steps (overrides epochs)")
+    max_steps: int | None = Field(None, ge=1, description="stop after this many optimiser steps (overrides epochs)")
     early_stopping_patience: int = Field(
         0,
         ge=0,
@@ -206,7 +208,7 @@ class EvalConfig(_Section):
     embedding_model: str = Field(
         "default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'"
     )
-    limit: int | None = Field(None, description="answer only the first N held-out questions")
+    limit: int | None = Field(None, ge=1, description="answer only the first N held-out questions")
     judge: JudgeConfig | None = Field(None, description="an OpenAI-compatible LLM judge (null: no judge)")
     curve_every: int = Field(
         0, ge=0, description="learning curve: answer a sample of held-out questions every N optimiser steps (0: off)"
@@ -241,7 +243,7 @@ class ExperimentalConfig(_Section):
     aux_rotation: int = Field(
         1,
         ge=1,
-        description="train each epoch on all glossary rows and a different 1/k of the replay and negative rows (k epochs see each once); 1 = all rows every epoch",
+        description="train each epoch on all glossary and negative rows and a different 1/k of the replay rows (k epochs see each once); 1 = all rows every epoch",
     )
     select: bool = Field(
         False, description="keep the checkpoint with the best validation score (recall, retention, abstention)"
@@ -297,7 +299,9 @@ class Config(_Section):
         description="a shipped recipe (robust, plain: `lexitune recipes`) or a recipe YAML file; your settings are laid over it",
     )
     recipe_version: int | None = Field(None, description="the recipe's version (written by lexitune; read-only)")
-    name: str = Field("run", description="run name, used for the default run folder")
+    name: str = Field(
+        "run", max_length=100, description="run name, used for the default run folder (letters, digits, . _ -)"
+    )
     seed: int = Field(0, description="seed for data generation and training")
     glossary: GlossaryConfig = Field(default_factory=GlossaryConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
@@ -306,6 +310,14 @@ class Config(_Section):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_name(cls, value: str) -> str:
+        # The name becomes runs/<name>: a path in it would write the run somewhere else.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError("expected a plain folder name: letters, digits, '.', '_' and '-', starting with a letter or digit")
+        return value
 
     @field_validator("tracking", mode="before")
     @classmethod
@@ -366,8 +378,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 def _parse_value(text: str) -> Any:
     """`--set a.b=3` gives an int, `=[q_proj,v_proj]` a list, `=null` None: YAML's own rules."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return safe_yaml.load(text, "--set", max_nodes=10_000)
+    except LexituneError:
         return text
 
 
@@ -430,11 +442,10 @@ def load_config(path: Path | str | None, overrides: list[str] | None = None) -> 
         if not path.is_file():
             raise LexituneError(f"{path}: config file not found")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            raise LexituneError(f"{path}{line}: not valid YAML") from None
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise LexituneError(f"{path}: not UTF-8 text (byte offset {e.start}); save the file as UTF-8") from None
+        data = safe_yaml.load(text, str(path), max_nodes=100_000) or {}
         if not isinstance(data, dict):
             raise LexituneError(f"{path}: expected a mapping of settings at the top level")
         base = path.parent
@@ -450,11 +461,11 @@ def _resolve_recipe_path(data: dict, base: Path) -> None:
         data["recipe"] = str((base / recipe).resolve())
 
 
-def _flat(data: dict, prefix: str = "") -> dict[str, Any]:
+def flat_settings(data: dict, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict) and value:
-            out.update(_flat(value, f"{prefix}{key}."))
+            out.update(flat_settings(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
     return out
@@ -467,7 +478,7 @@ def save_config(config: Config, path: Path) -> None:
 
     recipe = load_recipe(config.recipe)
     lines = [f"# recipe {recipe.name} (version {recipe.version}) set:"]
-    lines += [f"#   {key}: {json.dumps(value)}" for key, value in _flat(recipe.settings).items()]
+    lines += [f"#   {key}: {json.dumps(value)}" for key, value in flat_settings(recipe.settings).items()]
     body = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     write_text(path, "\n".join(lines) + "\n" + body)
 
@@ -485,8 +496,8 @@ def is_glossary_file(path: Path) -> bool:
         return False
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
+            data = safe_yaml.load(path.read_text(encoding="utf-8"), str(path))
+        except (LexituneError, UnicodeDecodeError):
             return False  # load_config gives the error with its line
         # A list of terms, or a {term: definition} mapping that names none of the config's sections.
         return isinstance(data, list) or (
@@ -506,7 +517,9 @@ def config_for_glossary(path: Path, overrides: list[str], lang: str | None = Non
     from lexitune.glossary import load_from_config
 
     path = Path(path).resolve()
-    data: dict = {"name": path.stem, "glossary": {"path": str(path)}}
+    # The run folder is named after the file: "Mon glossaire (v2).csv" gives runs/Mon-glossaire-v2.
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-._") or "run"
+    data: dict = {"name": name, "glossary": {"path": str(path)}}
     data = apply_overrides(data, overrides)
     if lang is None and "language" not in data.get("generate", {}):
         glossary = validate_config(data, str(path)).glossary

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lexitune.config import Config, save_config
+from lexitune.config import Config, flat_settings, save_config
 from lexitune.errors import LexituneError
 from lexitune.evaluate.probes.run import probes_before
 from lexitune.evaluate.stage import answer_before, evaluate_stage
@@ -31,11 +31,37 @@ def start_run(config: Config, root: Path, resume: bool) -> RunDir:
     run = RunDir(root)
     if not current_world().is_main:
         return run  # under `accelerate launch` the main process checks and creates the folder
-    if run.config.exists() and not resume:
-        raise LexituneError(f"{root}: already holds a run; pass --resume to continue it, or choose another --out")
+    if run.root.exists() and not run.root.is_dir():
+        raise LexituneError(f"--out {root}: is a file, not a folder")
+    if run.config.exists():
+        if not resume:
+            raise LexituneError(f"{root}: already holds a run; pass --resume to continue it, or choose another --out")
+        _same_run(run, config)
+        return run  # its config.yaml stays the one the run was made with
     run.root.mkdir(parents=True, exist_ok=True)
     save_config(config, run.config)
     return run
+
+
+# Settings that say where a run is logged, not what it computes: a resume may change them.
+_RESUMABLE_CHANGES = ("tracking.",)
+
+
+def _same_run(run: RunDir, config: Config) -> None:
+    """Continuing a run is only continuing it with the settings it was made with: another config
+    would mix its data, weights and metrics with this one's (and used to replace its config.yaml)."""
+    saved = flat_settings(run.load_config().model_dump(mode="json"))
+    new = flat_settings(config.model_dump(mode="json"))
+    changed = [
+        key for key in sorted(set(saved) | set(new)) if saved.get(key) != new.get(key) and not key.startswith(_RESUMABLE_CHANGES)
+    ]
+    if changed:
+        shown = "; ".join(f"{k}: {saved.get(k)!r} -> {new.get(k)!r}" for k in changed[:3])
+        more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
+        raise LexituneError(
+            f"{run.root}: holds a run made with other settings ({shown}{more}); "
+            "resume it with its own config (lexitune run RUN/config.yaml --out RUN --resume) or choose another --out"
+        )
 
 
 def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, resume: bool = False, on_curve=None):

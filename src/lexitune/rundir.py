@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +80,85 @@ def write_text(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename inside `path` durable (a file's fsync does not cover its directory entry)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # some systems cannot open a directory; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def sync_tree(root: Path) -> None:
+    """fsync every file under `root`, and its folders: what was written is on disk before a rename."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        _fsync_dir(folder)
+
+
+def replace_dir(new: Path, final: Path) -> None:
+    """Put the finished folder `new` at `final`; an old `final` is moved aside first and deleted
+    only once the new one is in place, so a crash leaves one complete version or the other."""
+    old = final.with_name(f".{final.name}.{os.getpid()}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    _fsync_dir(final.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """A folder written whole or not at all: write into the yielded temporary folder; on success
+    it replaces `final`, on any error it is deleted and `final` is left as it was."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        sync_tree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, final)
+
+
+def read_jsonl_log(path: Path) -> list[dict]:
+    """An append-only log's rows; a last line cut short by a crash is dropped, any other bad line
+    is an error naming the file and line."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break  # the write the crash interrupted
+            raise LexituneError(f"{path}:{number}: not a JSON line") from None
+    return rows
+
+
+def cut_log(path: Path, last_step: int) -> None:
+    """On resume, keep a log's rows up to the checkpoint's step: the rows after it are about to be
+    written again, and a crash's half line would make the log unreadable."""
+    if path.exists():
+        write_jsonl(path, [row for row in read_jsonl_log(path) if int(row.get("step", 0)) <= last_step])
 
 
 def write_json(path: Path, data) -> None:

@@ -131,3 +131,44 @@ def test_the_suite_can_run_as_the_other_kind_of_cpu(monkeypatch):
         monkeypatch.setenv("LEXITUNE_FORCE_PRECISION", forced)
         assert choose_precision("auto", torch.device("cpu")).dtype == dtype
         assert choose_precision("fp32", torch.device("cpu")).dtype == torch.float32  # explicit still wins
+
+
+def test_resume_after_a_kill_cuts_the_log_back_to_the_checkpoint(setup, tmp_path):
+    """A SIGKILL after step 5 leaves log rows 4-5 and a half-written line past the checkpoint of
+    step 3: the resumed run must log each step once, and the report must read the log."""
+    path, tokenizer, examples = setup
+    cfg = TrainConfig(epochs=4, batch_size=2, grad_accum=2, learning_rate=5e-3, save_every=3)
+    run = tmp_path / "killed"
+    train(_fresh(path, cfg), examples, cfg, run, pad_id=tokenizer.pad_token_id, callbacks=[lambda row: row["step"] == 5])
+    import shutil
+
+    shutil.rmtree(run / "checkpoints" / "step-000005")  # the kill came before this save
+    with (run / "train_log.jsonl").open("a") as log:
+        log.write('{"step": 6, "loss": 0.')  # the write the kill interrupted
+    result = train(_fresh(path, cfg), examples, cfg, run, pad_id=tokenizer.pad_token_id, resume=True)
+    assert result.resumed_from_step == 3
+    log = [json.loads(line)["step"] for line in (run / "train_log.jsonl").read_text().splitlines()]
+    assert log == list(range(1, 9))
+
+
+def test_a_checkpoint_saved_again_replaces_the_old_copy_only_once_written(setup, tmp_path, monkeypatch):
+    from lexitune.train import checkpoint
+
+    path, tokenizer, examples = setup
+    cfg = TrainConfig(max_steps=1, batch_size=2)
+    model = _fresh(path, cfg)
+    train(model, examples, cfg, tmp_path, pad_id=tokenizer.pad_token_id)
+    saved = tmp_path / "checkpoints" / "step-000001"
+    before = (saved / "trainable.safetensors").read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "save_file", full_disk)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    with pytest.raises(OSError, match="No space"):
+        checkpoint.save_checkpoint(tmp_path / "checkpoints", 1, model, optimizer, scheduler, {"tokens": 0})
+    assert (saved / "trainable.safetensors").read_bytes() == before  # the last good checkpoint survives
+    assert checkpoint.latest_checkpoint(tmp_path / "checkpoints") == saved
+    assert not list((tmp_path / "checkpoints").glob(".*"))  # no half-written folder left behind

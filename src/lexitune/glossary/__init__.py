@@ -66,7 +66,10 @@ def load_glossary(
     if path.is_dir():
         raise LexituneError(f"{path}: is a directory, expected a glossary file")
     options = LoadOptions(fmt, term_column, definition_column, tolerant, language)
-    terms = [_clean(t) for t in LOADERS[fmt](path, options)]
+    try:
+        terms = [_clean(t) for t in LOADERS[fmt](path, options)]
+    except RecursionError:  # json, yaml and rdflib all recurse on nesting
+        raise LexituneError(f"{path}: nested too deeply to read") from None
     if not terms:
         raise LexituneError(f"{path}: the glossary has no entries")
     return _merge_duplicates(terms, duplicates)

@@ -27,6 +27,8 @@ def load(path: Path, options: LoadOptions) -> list[Term]:
         json.loads(text)  # validate first, so the scan below can trust the structure
     except json.JSONDecodeError as e:
         raise LexituneError(f"{path}:{e.lineno}: malformed JSON: {e.msg} (column {e.colno})") from None
+    except ValueError as e:  # e.g. an integer longer than Python converts (4300 digits)
+        raise LexituneError(f"{path}: JSON value cannot be read: {e}") from None
     return [_term(path, text, offset, key, value) for offset, key, value in _entries(path, text)]
 
 

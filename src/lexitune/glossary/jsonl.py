@@ -27,6 +27,8 @@ def _term(path: Path, number: int, line: str) -> Term:
         value = json.loads(line)
     except json.JSONDecodeError as e:
         raise LexituneError(f"{source}: malformed JSON: {e.msg} (column {e.colno})") from None
+    except ValueError as e:  # e.g. an integer longer than Python converts (4300 digits)
+        raise LexituneError(f"{source}: JSON value cannot be read: {e}") from None
     if not isinstance(value, dict):
         raise LexituneError(f'{source}: expected one object a line, like {{"acronym": ..., "definition": ...}}')
     return term_from_mapping(value, source)

@@ -11,6 +11,7 @@ that of the first tagged value).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rdflib import RDF, SKOS, Graph, Literal, URIRef
@@ -31,8 +32,15 @@ def load(path: Path, options: LoadOptions) -> list[Term]:
     return [_term(path, graph, concept, options.language) for concept in concepts]
 
 
+_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
+_CHAR_REF = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
+_MARKUP = set("<&>\"'")
+
+
 def parse(path: Path, text: str, rdf_format: str) -> Graph:
     """The file's RDF graph; a syntax error names the line."""
+    if rdf_format == "xml":
+        text = _defused(path, text)
     graph = Graph()
     try:
         graph.parse(data=text, format=rdf_format, publicID=path.resolve().as_uri())
@@ -40,6 +48,29 @@ def parse(path: Path, text: str, rdf_format: str) -> Graph:
         name = "Turtle" if rdf_format == "turtle" else "RDF/XML"
         raise LexituneError(f"{path}{_line(e)}: malformed {name}: {_reason(e)}") from None
     return graph
+
+
+def _defused(path: Path, text: str) -> str:
+    """RDF/XML without what makes the SAX parser's work explode.
+
+    Entity declarations expand without bound (a 1 KB "billion laughs" took minutes to be refused)
+    and no thesaurus needs them. A character reference is one SAX event each, which rdflib joins
+    in quadratic time, so the references are decoded here, except those that stand for markup."""
+    if match := _ENTITY.search(text):
+        raise LexituneError(
+            f"{path}:{line_of(text, match.start())}: XML entity declarations are not allowed in a glossary"
+        )
+
+    def char(m: re.Match) -> str:
+        try:
+            c = chr(int(m.group(1), 16) if m.group(1) else int(m.group(2)))
+        except (ValueError, OverflowError):
+            return m.group(0)  # not a character: the parser reports it with its line
+        # Markup characters stay references (decoded they would be markup); so do control
+        # characters and newlines, which keep the parser's line numbers right.
+        return c if c.isprintable() and c not in _MARKUP else m.group(0)
+
+    return _CHAR_REF.sub(char, text)
 
 
 def _line(error: Exception) -> str:

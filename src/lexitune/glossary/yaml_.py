@@ -17,20 +17,13 @@ import yaml
 from lexitune.errors import LexituneError
 from lexitune.glossary.base import LoadOptions, as_text, read_text, term_from_entry, term_from_mapping
 from lexitune.glossary.term import Term
+from lexitune.safe_yaml import compose
 
 _NULL = "tag:yaml.org,2002:null"
 
 
 def load(path: Path, options: LoadOptions) -> list[Term]:
-    text = read_text(path)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise LexituneError(f"{path}{line}: malformed YAML: {e.problem or e.context}") from None
-    except yaml.YAMLError as e:
-        raise LexituneError(f"{path}: malformed YAML: {e}") from None
+    root = compose(read_text(path), str(path))
     if root is None:
         raise LexituneError(f"{path}: the file is empty")
     if isinstance(root, yaml.SequenceNode):

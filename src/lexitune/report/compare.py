@@ -16,7 +16,7 @@ from lexitune.errors import LexituneError
 from lexitune.report.page import chart_box, num, page
 from lexitune.report.run_report import read_jsonl
 from lexitune.report.svg import line_chart, scatter
-from lexitune.rundir import RunDir, read_json
+from lexitune.rundir import RunDir, read_json, write_text
 from lexitune.track.tracker import flatten
 
 IGNORED = {
@@ -186,6 +186,5 @@ def build_comparison(paths: list[Path], out: Path) -> str:
 
 
 def write_comparison(paths: list[Path], out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(build_comparison(paths, out), encoding="utf-8")
+    write_text(out, build_comparison(paths, out))
     return out

@@ -7,13 +7,12 @@ Written at the end of `lexitune run` and `lexitune eval`; rebuilt from the run f
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 
 from lexitune.report.page import chart_box, num, page
 from lexitune.report.svg import histogram, line_chart
-from lexitune.rundir import RunDir, read_json
+from lexitune.rundir import RunDir, read_json, read_jsonl_log, write_text
 
 METRICS = [
     ("exact_recall", "exact recall"),
@@ -29,9 +28,8 @@ METRICS = [
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Rows of a run's JSONL file; a last line cut short by a crash is skipped."""
+    return read_jsonl_log(path)
 
 
 def _cards(metrics: dict) -> str:
@@ -188,5 +186,5 @@ def build_run_report(run: RunDir) -> str:
 
 
 def write_run_report(run: RunDir) -> Path:
-    run.report.write_text(build_run_report(run), encoding="utf-8")
+    write_text(run.report, build_run_report(run))
     return run.report

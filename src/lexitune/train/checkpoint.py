@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from lexitune.rundir import replace_dir, sync_tree
 from lexitune.train.adapters import load_trainable_state_dict, trainable_state_dict
 
 
@@ -22,12 +23,16 @@ def save_checkpoint(folder: Path, step: int, model, optimizer, scheduler, state:
     tmp = folder / f".tmp-step-{step:06d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    weights = {k: v.contiguous() for k, v in trainable_state_dict(model).items()}
-    save_file(weights, tmp / "trainable.safetensors")
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / "optimizer.pt")
-    (tmp / "state.json").write_text(json.dumps({**state, "step": step}, indent=1))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    try:
+        weights = {k: v.contiguous() for k, v in trainable_state_dict(model).items()}
+        save_file(weights, tmp / "trainable.safetensors")
+        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / "optimizer.pt")
+        (tmp / "state.json").write_text(json.dumps({**state, "step": step}, indent=1))
+        sync_tree(tmp)
+    except BaseException:  # a full disk, a kill: the previous checkpoints stay as they were
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, final)  # the step's old copy (a resumed run saving it again) goes only after
     for old in sorted(folder.glob("step-*"))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final

@@ -23,7 +23,7 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
     distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
-    aux: bool = False  # a replay or negative row, not a glossary question (see experimental.aux_rotation)
+    aux: bool = False  # a replay row (the base model's own answer), see experimental.aux_rotation
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -73,7 +73,8 @@ def tokenize_all(tokenizer, conversations, max_length: int, distill_replay: bool
     for example, c in zip(examples, conversations, strict=True):
         kind = c.style.split("/")[0]  # replay, replay/known, replay/arithmetic, negative/...
         example.distill = distill_replay and kind == "replay"
-        example.aux = kind in ("replay", "negative")
+        # Negatives are not rotated: seen once, the weights forget to decline (2026-12-02 bench).
+        example.aux = kind == "replay"
     if not any(label != IGNORE for ex in examples for label in ex.labels):
         raise LexituneError(f"no answer tokens left after truncation to train.max_length={max_length}")
     return examples

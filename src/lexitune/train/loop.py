@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from lexitune.config import TrainConfig
-from lexitune.rundir import RunDir
+from lexitune.rundir import RunDir, cut_log
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
@@ -76,9 +76,9 @@ def _steps_per_epoch(n_examples: int, cfg: TrainConfig) -> int:
 
 
 def epoch_members(examples: list[Example], rotation: int, seed: int, epoch: int) -> list[int]:
-    """The examples one epoch trains on: every glossary row, and with `rotation` k > 1 a k-th of
-    the auxiliary rows (replay, negatives), a different k-th each epoch, so k epochs see each
-    auxiliary row once. Every epoch has the same size, which keeps step -> epoch exact on resume."""
+    """The examples one epoch trains on: every glossary and negative row, and with `rotation`
+    k > 1 a k-th of the replay rows, a different k-th each epoch, so k epochs see each replay row
+    once. Every epoch has the same size, which keeps step -> epoch exact on resume."""
     if rotation <= 1:
         return list(range(len(examples)))
     aux = [i for i, e in enumerate(examples) if e.aux]
@@ -136,6 +136,9 @@ def train(
         state = load_checkpoint(last, model, optimizer, scheduler)
         step = state["step"]
         console.print(f"resumed from {last} (step {step}/{total_steps})")
+        if world.is_main:
+            cut_log(log_path, step)
+            cut_log(run.curve, step)
     elif log_path.exists() and world.is_main:
         log_path.unlink()  # a fresh run must not inherit a previous curve
     resumed_from = step

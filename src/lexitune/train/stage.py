@@ -17,7 +17,7 @@ from lexitune.generate.dataset import Conversation
 from lexitune.inference import load_terms
 from lexitune.inference.load import DEFAULT_HF_ID
 from lexitune.models import DEFAULT_MODEL
-from lexitune.rundir import RunDir, write_json
+from lexitune.rundir import RunDir, atomic_dir, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
 from lexitune.train.distributed import current_world
@@ -107,6 +107,7 @@ def save_trained(model, tokenizer, config: Config, run: RunDir) -> Path:
         for peft_config in model.peft_config.values():
             peft_config.base_model_name_or_path = DEFAULT_HF_ID
     # Embeddings are frozen under LoRA; saying so skips peft's online check of the base config.
-    model.save_pretrained(target, **({} if config.train.method == "full" else {"save_embedding_layers": False}))
-    tokenizer.save_pretrained(target)
+    with atomic_dir(target) as tmp:  # a crash mid-save leaves the previous weights, or none, never half
+        model.save_pretrained(tmp, **({} if config.train.method == "full" else {"save_embedding_layers": False}))
+        tokenizer.save_pretrained(tmp)
     return target

@@ -1,0 +1,122 @@
+"""What every request passes before any route reads it: the API key, a body size limit, and a
+deadline for reading the body, as a plain ASGI middleware.
+
+It runs before FastAPI parses anything, so a request without the key costs a header lookup, never
+a 50 MB JSON parse; a body larger than the limit is refused as it arrives (413), whether or not it
+declares its length; a client that has not sent its whole body by the deadline is answered 408 and
+its connection closed, so slow clients cannot hold sockets open without end. (Slow headers are
+uvicorn's to time out: `lexitune serve` sets its keep-alive timeout.) Only `/health` is open
+without the key, and it says nothing but "ok".
+
+    python -c "from lexitune.serve.guard import Guard; help(Guard)"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+
+OPEN_PATHS = frozenset({"/health"})
+MAX_BODY_BYTES = 1_000_000  # a chat request of the largest context this server runs is far below
+BODY_TIMEOUT_S = 30.0
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str, code: str, type_: str = "invalid_request_error"):
+        super().__init__(message)
+        self.status, self.message, self.code, self.type = status, message, code, type_
+
+
+class Guard:
+    def __init__(
+        self,
+        app,
+        api_key: str | None = None,
+        max_body: int = MAX_BODY_BYTES,
+        body_timeout: float = BODY_TIMEOUT_S,
+    ):
+        self.app, self.api_key, self.max_body, self.body_timeout = app, api_key, max_body, body_timeout
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        try:
+            self._check_key(scope)
+            self._check_declared_length(scope)
+        except _Refused as refused:
+            return await _answer(send, refused)
+        try:
+            body = await self._read_body(receive)
+        except _Refused as refused:
+            return await _answer(send, refused)
+        replayed = False
+
+        async def replay():
+            # The app reads the body already checked; after it, wait for the client's disconnect.
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _read_body(self, receive) -> bytes:
+        """The whole body, within the size limit and the deadline (chat requests are small; reading
+        them before the app does is what lets a refusal be a clean 4xx, not an error mid-route)."""
+        chunks, size = [], 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise _Refused(
+                    408, f"the request body did not arrive within {self.body_timeout:.0f} s", "request_timeout"
+                ) from None
+            if message["type"] == "http.disconnect":
+                raise _Refused(400, "the client disconnected", "client_disconnected")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise _Refused(413, f"request body over {self.max_body} bytes", "request_too_large")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _check_key(self, scope) -> None:
+        if self.api_key is None or scope["path"] in OPEN_PATHS:
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, given = header.partition(b" ")
+        # Constant-time comparison: the time taken says nothing about how much of the key was right.
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self.api_key.encode()):
+            raise _Refused(
+                401,
+                "invalid or missing API key (send 'Authorization: Bearer KEY')",
+                "invalid_api_key",
+                "authentication_error",
+            )
+
+    def _check_declared_length(self, scope) -> None:
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is None:
+            return
+        try:
+            declared = int(length)
+        except ValueError:
+            raise _Refused(400, "content-length is not a number", "invalid_request") from None
+        if declared > self.max_body:
+            raise _Refused(413, f"request body over {self.max_body} bytes", "request_too_large")
+
+
+async def _answer(send, refused: _Refused) -> None:
+    body = json.dumps(
+        {"error": {"message": refused.message, "type": refused.type, "param": None, "code": refused.code}}
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if refused.status in (408, 413):
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
