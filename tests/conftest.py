@@ -255,7 +255,9 @@ class _LiveServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        from lexitune.serve.guard import uvicorn_config
+
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))  # as `lexitune serve` runs
 
     @property
     def url(self) -> str:
@@ -355,3 +357,13 @@ def canned_model(tiny_model_dir, tmp_path_factory) -> Path:
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+def load_bench(name: str):
+    """A bench script (bench/<name>.py) as a module, for tests that run its parts at small sizes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

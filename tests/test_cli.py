@@ -172,7 +172,9 @@ def test_out_under_a_file_is_a_one_line_error(tmp_path):
     assert_user_error(
         lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "afile" / "run"), "afile"
     )
-    assert_user_error(lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "afile"), "is a file")
+    assert_user_error(
+        lexitune("generate", "examples/culinary-fr/lexitune.yaml", "--out", tmp_path / "afile"), "is a file"
+    )
 
 
 def test_another_config_never_replaces_a_runs_own(tiny_run, tmp_path):
@@ -184,7 +186,9 @@ def test_another_config_never_replaces_a_runs_own(tiny_run, tmp_path):
     assert {name: (run / name).read_bytes() for name in before} == before
 
 
-def test_export_to_a_file_or_a_full_folder_is_refused_and_a_failed_export_leaves_nothing(tiny_run, tmp_path, monkeypatch):
+def test_export_to_a_file_or_a_full_folder_is_refused_and_a_failed_export_leaves_nothing(
+    tiny_run, tmp_path, monkeypatch
+):
     run = tiny_run / "run"
     (tmp_path / "afile").write_text("x")
     assert_user_error(lexitune("export", run, "--format", "adapter", "--out", tmp_path / "afile"), "is a file")

@@ -117,3 +117,44 @@ def test_a_glossary_file_name_becomes_a_safe_run_name(tmp_path):
     path = tmp_path / "Mon glossaire (v2).csv"
     path.write_text("term,definition\nTEC,Techniques Élémentaires et Culinaires\n", encoding="utf-8")
     assert config_for_glossary(path, []).name == "Mon-glossaire-v2"
+
+
+_KEYS = [
+    "train",
+    "train.epochs",
+    "train.lora",
+    "train.lora.r",
+    "eval.limit",
+    "name",
+    "model.route",
+    "seed",
+    "recipe",
+    "generate.negatives",
+    "tracking",
+    "experimental.aux_rotation",
+    "nope.key",
+    "a..b",
+]
+
+
+def test_fuzzed_overrides_give_a_config_or_a_lexitune_error():
+    """Random --set keys and values (YAML fragments, numbers, paths, bombs): never a traceback."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(
+        st.text(max_size=30),
+        st.sampled_from([".inf", "-.inf", ".nan", "[1, 2", "{a: 1}", "&a [*a]", "9" * 5000, "[" * 3000, "../x", "~"]),
+        st.integers().map(str),
+        st.floats().map(str),
+    )
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(key=st.one_of(st.sampled_from(_KEYS), st.text(max_size=12)), value=values)
+    def check(key, value):
+        try:
+            load_config(None, [f"{key}={value}"])
+        except LexituneError:
+            pass
+
+    check()

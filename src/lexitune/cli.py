@@ -192,6 +192,7 @@ def serve(
     import uvicorn
 
     from lexitune.serve import AdapterRegistry, create_app
+    from lexitune.serve.guard import uvicorn_config
 
     pairs = {}
     for item in adapter:
@@ -210,7 +211,7 @@ def serve(
     console.print(
         f"serving {', '.join(registry.names)} on http://{host}:{port}/v1" + (" (API key required)" if key else "")
     )
-    uvicorn.run(create_app(registry, api_key=key), host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(create_app(registry, api_key=key), host, port)).run()
 
 
 @app.command()
@@ -352,6 +353,7 @@ def _usage_error(error: Exception) -> int | None:
         error.show()  # type: ignore[attr-defined]
         return int(getattr(error, "exit_code", 2))
     return None
+
 
 if __name__ == "__main__":
     main()

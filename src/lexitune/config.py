@@ -316,7 +316,9 @@ class Config(_Section):
     def _a_folder_name(cls, value: str) -> str:
         # The name becomes runs/<name>: a path in it would write the run somewhere else.
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError("expected a plain folder name: letters, digits, '.', '_' and '-', starting with a letter or digit")
+            raise ValueError(
+                "expected a plain folder name: letters, digits, '.', '_' and '-', starting with a letter or digit"
+            )
         return value
 
     @field_validator("tracking", mode="before")
@@ -343,7 +345,8 @@ class Config(_Section):
         recipe = load_recipe(data.get("recipe") or "robust")
         merged = deep_merge(recipe.settings, {**data, "recipe_version": recipe.version})
         user_model = data.get("model") if isinstance(data.get("model"), dict) else {}
-        if (merged.get("train") or {}).get("method") == "full" and "route" not in user_model:
+        train = merged.get("train") if isinstance(merged.get("train"), dict) else {}  # not a mapping: pydantic says so
+        if train.get("method") == "full" and "route" not in user_model:
             # A full fine-tune has no adapter to switch off: the recipe's routing cannot apply.
             merged["model"] = {**(merged.get("model") or {}), "route": "always"}
         return merged

@@ -53,7 +53,9 @@ def _same_run(run: RunDir, config: Config) -> None:
     saved = flat_settings(run.load_config().model_dump(mode="json"))
     new = flat_settings(config.model_dump(mode="json"))
     changed = [
-        key for key in sorted(set(saved) | set(new)) if saved.get(key) != new.get(key) and not key.startswith(_RESUMABLE_CHANGES)
+        key
+        for key in sorted(set(saved) | set(new))
+        if saved.get(key) != new.get(key) and not key.startswith(_RESUMABLE_CHANGES)
     ]
     if changed:
         shown = "; ".join(f"{k}: {saved.get(k)!r} -> {new.get(k)!r}" for k in changed[:3])

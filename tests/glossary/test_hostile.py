@@ -46,7 +46,9 @@ HOSTILE = {
     "digits.json": '[{"acronym": "A", "definition": ' + "9" * 5000 + "}]",
     "laughs.rdf": RDF_HEAD.format(doctype=_laughs(8), body="&i;"),
     "six-levels.rdf": RDF_HEAD.format(doctype=_laughs(5), body="&f;"),
-    "laughs.xml": '<?xml version="1.0"?>' + _laughs(8) + "<glossary><entry><term>A</term><definition>&i;</definition></entry></glossary>",
+    "laughs.xml": '<?xml version="1.0"?>'
+    + _laughs(8)
+    + "<glossary><entry><term>A</term><definition>&i;</definition></entry></glossary>",
     "xxe.xml": '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><glossary><entry><term>A</term><definition>&x;</definition></entry></glossary>',
     "xxe.rdf": RDF_HEAD.format(doctype='<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>', body="&x;"),
 }

@@ -139,7 +139,9 @@ def test_resume_after_a_kill_cuts_the_log_back_to_the_checkpoint(setup, tmp_path
     path, tokenizer, examples = setup
     cfg = TrainConfig(epochs=4, batch_size=2, grad_accum=2, learning_rate=5e-3, save_every=3)
     run = tmp_path / "killed"
-    train(_fresh(path, cfg), examples, cfg, run, pad_id=tokenizer.pad_token_id, callbacks=[lambda row: row["step"] == 5])
+    train(
+        _fresh(path, cfg), examples, cfg, run, pad_id=tokenizer.pad_token_id, callbacks=[lambda row: row["step"] == 5]
+    )
     import shutil
 
     shutil.rmtree(run / "checkpoints" / "step-000005")  # the kill came before this save

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lexitune.errors import LexituneError
-from lexitune.glossary.base import LoadOptions, line_of, read_text, term_from_entry, term_from_mapping
+from lexitune.glossary.base import LoadOptions, read_text, term_from_entry, term_from_mapping
 from lexitune.glossary.term import Term
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -29,7 +29,12 @@ def load(path: Path, options: LoadOptions) -> list[Term]:
         raise LexituneError(f"{path}:{e.lineno}: malformed JSON: {e.msg} (column {e.colno})") from None
     except ValueError as e:  # e.g. an integer longer than Python converts (4300 digits)
         raise LexituneError(f"{path}: JSON value cannot be read: {e}") from None
-    return [_term(path, text, offset, key, value) for offset, key, value in _entries(path, text)]
+    terms, line, counted = [], 1, 0
+    for offset, key, value in _entries(path, text):  # offsets ascend: count newlines once, not per entry
+        line += text.count("\n", counted, offset)
+        counted = offset
+        terms.append(_term(f"{path}:{line}", key, value))
+    return terms
 
 
 def _entries(path: Path, text: str) -> list[tuple[int, str | None, Any]]:
@@ -62,8 +67,7 @@ def _skip(text: str, pos: int) -> int:
     return _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]  # the pattern matches the empty string
 
 
-def _term(path: Path, text: str, offset: int, key: str | None, value: Any) -> Term:
-    source = f"{path}:{line_of(text, offset)}"
+def _term(source: str, key: str | None, value: Any) -> Term:
     if key is None:
         if not isinstance(value, dict):
             raise LexituneError(f'{source}: expected an object like {{"acronym": ..., "definition": ...}}')

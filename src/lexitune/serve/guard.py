@@ -33,10 +33,12 @@ class Guard:
         self,
         app,
         api_key: str | None = None,
-        max_body: int = MAX_BODY_BYTES,
-        body_timeout: float = BODY_TIMEOUT_S,
+        max_body: int | None = None,
+        body_timeout: float | None = None,
     ):
-        self.app, self.api_key, self.max_body, self.body_timeout = app, api_key, max_body, body_timeout
+        self.app, self.api_key = app, api_key
+        self.max_body = max_body or MAX_BODY_BYTES
+        self.body_timeout = body_timeout or BODY_TIMEOUT_S
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -120,3 +122,37 @@ async def _answer(send, refused: _Refused) -> None:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": refused.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+HEADERS_TIMEOUT_S = 10.0
+
+
+def uvicorn_config(app, host: str, port: int, **options):
+    """uvicorn's settings for `lexitune serve`: a connection that has not sent a whole request head
+    within HEADERS_TIMEOUT_S is closed (uvicorn only times out idle keep-alive connections, so a
+    slowloris client that trickles its headers would otherwise hold its socket for ever)."""
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimelyH11(H11Protocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._head_deadline = self.loop.call_later(HEADERS_TIMEOUT_S, self._head_too_slow)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.cycle is not None and self._head_deadline is not None:  # a whole request head came
+                self._head_deadline.cancel()
+                self._head_deadline = None
+
+        def connection_lost(self, exc) -> None:
+            if self._head_deadline is not None:
+                self._head_deadline.cancel()
+            super().connection_lost(exc)
+
+        def _head_too_slow(self) -> None:
+            self._head_deadline = None
+            if self.cycle is None and not self.transport.is_closing():
+                self.transport.close()
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", http=TimelyH11, **options)

@@ -14,16 +14,36 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+MAX_MESSAGES = 512
+MAX_STOP_CHARS = 256  # the stop filter looks back this far on every streamed piece
+SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.Generator.manual_seed takes
+
+
+def _unicode(text: str) -> str:
+    """JSON may carry a lone surrogate ("\\ud800"), which no tokenizer can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (a lone surrogate)") from None
+    return text
+
 
 class TextPart(BaseModel):
     type: Literal["text"]
     text: str
+
+    _valid = field_validator("text")(classmethod(lambda cls, v: _unicode(v)))
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[TextPart]
+
+    @field_validator("content")
+    @classmethod
+    def _valid_text(cls, value):
+        return _unicode(value) if isinstance(value, str) else value
 
     def text(self) -> str:
         return self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
@@ -36,13 +56,13 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     model: str
-    messages: list[Message] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=SEED_RANGE[0], le=SEED_RANGE[1])
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1)
@@ -50,8 +70,12 @@ class ChatRequest(BaseModel):
     @field_validator("stop")
     @classmethod
     def _at_most_four(cls, value):
-        if isinstance(value, list) and len(value) > 4:
+        stops = [value] if isinstance(value, str) else value or []
+        if len(stops) > 4:
             raise ValueError("at most 4 stop sequences")
+        for stop in stops:
+            if len(_unicode(stop)) > MAX_STOP_CHARS:
+                raise ValueError(f"a stop sequence is at most {MAX_STOP_CHARS} characters")
         return value
 
     def stops(self) -> list[str]:

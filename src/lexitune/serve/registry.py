@@ -87,6 +87,9 @@ class AdapterRegistry:
         self.base_name = base_name
         self.lock = threading.Lock()
         self.max_context = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+        # A token is at most this many characters, so text longer than context x this cannot fit:
+        # a request is refused on its length before a 50 MB message is tokenised.
+        self.max_token_chars = max(len(token) for token in tokenizer.get_vocab())
 
     @property
     def names(self) -> list[str]:
