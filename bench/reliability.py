@@ -502,7 +502,7 @@ def write_report(results: dict) -> None:
         lines += [
             "## Generation faults",
             "",
-            "The culinary glossary (15 terms) written by the scripted OpenAI-compatible server "
+            f"The culinary glossary ({next(iter(f.values()))['terms']} terms) written by the scripted OpenAI-compatible server "
             "(tests/fake_openai.py) with a share of its replies faulty: "
             + ", ".join(FAULT_KINDS)
             + ". Timeout 1 s, 3 retries.",
