@@ -152,7 +152,21 @@ def kills(folder: Path, n: int = 10, seed: int = 0, config: Path | None = None) 
 FAULT_KINDS = ["429", "500", "timeout", "drop", "prose", "schema", "python", "roles", "missing_definition"]
 
 
-def faults(folder: Path, rates=(0.1, 0.3, 0.6), terms: int = 15, seed: int = 0) -> dict:
+def faults(folder: Path, rates=(0.1, 0.3, 0.6), terms: int = 15, seed: int = 0, repeats: int = 1) -> dict:
+    """Each rate `repeats` times with other draws (fresh caches): more requests, more faults met."""
+    out = {}
+    for rate in rates:
+        rows = [_faults_once(folder / f"r{i}", rate, terms, seed + i) for i in range(repeats)]
+        merged = {key: sum(r[key] for r in rows) for key in ("terms", "kept", "failed", "lost_silently", "requests")}
+        merged["seconds"] = round(sum(r["seconds"] for r in rows), 1)
+        merged["failure_reasons"] = sorted({x for r in rows for x in r["failure_reasons"]})
+        merged["faults_injected"] = dict(sum((Counter(r["faults_injected"]) for r in rows), Counter()))
+        out[str(rate)] = merged
+        print(f"faults {rate}: {merged}", flush=True)
+    return out
+
+
+def _faults_once(folder: Path, rate: float, terms: int, seed: int) -> dict:
     from tests.fake_openai import FakeLLM, culinary
 
     from lexitune.config import load_config
@@ -162,48 +176,43 @@ def faults(folder: Path, rates=(0.1, 0.3, 0.6), terms: int = 15, seed: int = 0) 
     glossary = culinary(terms)
     example = load_config(ROOT / "examples" / "culinary-fr" / "lexitune.yaml")
     all_terms = [t for t in load_from_config(example.glossary) if t.term in glossary]
-    out = {}
-    for rate in rates:
-        rng = random.Random(seed)
-        script = [rng.choice(FAULT_KINDS) if rng.random() < rate else "ok" for _ in range(2000)]
-        with FakeLLM(glossary, timeout_sleep=1.5) as llm:
-            llm.faults = {"*": list(script)}
-            cfg = load_config(
-                None,
-                [
-                    "generate.language=fr",
-                    "generate.backend=openai",
-                    "generate.model=fake-writer",
-                    f"generate.base_url={llm.url}",
-                    f"generate.cache_dir={folder / f'cache-{rate}'}",
-                    "generate.timeout=1",
-                    "generate.backoff=0.01",
-                    "generate.max_retries=3",
-                    "generate.conversations_per_term=4",
-                ],
-            ).generate
-            report: dict = {}
-            started = time.perf_counter()
-            train, test = generate_conversations(all_terms, cfg, seed, report=report)
-            seconds = time.perf_counter() - started
-            injected = Counter(r["fault"] for r in llm.received() if r["fault"] != "ok")
-        written = {c.term for c in train + test if c.style.startswith("llm.")}
-        failed = {
-            f["term"]: ", ".join(sorted(f.get("dropped") or {})) or "no reply" for f in report.get("failures", [])
-        }
-        lost = [t.term for t in all_terms if t.term not in written and t.term not in failed]
-        out[str(rate)] = {
-            "terms": len(all_terms),
-            "kept": len(written),
-            "failed": len(failed),
-            "lost_silently": len(lost),
-            "failure_reasons": sorted(set(failed.values())),
-            "requests": len(llm.received()),
-            "faults_injected": dict(injected),
-            "seconds": round(seconds, 1),
-        }
-        print(f"faults {rate}: {out[str(rate)]}", flush=True)
-    return out
+    rng = random.Random(seed)
+    script = [rng.choice(FAULT_KINDS) if rng.random() < rate else "ok" for _ in range(2000)]
+    with FakeLLM(glossary, timeout_sleep=1.5) as llm:
+        llm.faults = {"*": list(script)}
+        cfg = load_config(
+            None,
+            [
+                "generate.language=fr",
+                "generate.backend=openai",
+                "generate.model=fake-writer",
+                f"generate.base_url={llm.url}",
+                f"generate.cache_dir={folder / f'cache-{rate}'}",
+                "generate.timeout=1",
+                "generate.backoff=0.01",
+                "generate.max_retries=3",
+                "generate.conversations_per_term=4",
+            ],
+        ).generate
+        report: dict = {}
+        started = time.perf_counter()
+        train, test = generate_conversations(all_terms, cfg, seed, report=report)
+        seconds = time.perf_counter() - started
+        injected = Counter(r["fault"] for r in llm.received() if r["fault"] != "ok")
+        requests = len(llm.received())
+    written = {c.term for c in train + test if c.style.startswith("llm.")}
+    failed = {f["term"]: ", ".join(sorted(f.get("dropped") or {})) or "no reply" for f in report.get("failures", [])}
+    lost = [t.term for t in all_terms if t.term not in written and t.term not in failed]
+    return {
+        "terms": len(all_terms),
+        "kept": len(written),
+        "failed": len(failed),
+        "lost_silently": len(lost),
+        "failure_reasons": sorted(set(failed.values())),
+        "requests": requests,
+        "faults_injected": dict(injected),
+        "seconds": round(seconds, 1),
+    }
 
 
 # --- fuzzing -------------------------------------------------------------------------------------
@@ -593,7 +602,7 @@ def main() -> None:
         if part == "kills":
             results["kills"] = kills(folder, n=2 if args.quick else 10)
         elif part == "faults":
-            results["faults"] = faults(folder, terms=4 if args.quick else 15)
+            results["faults"] = faults(folder, terms=4 if args.quick else 15, repeats=1 if args.quick else 5)
         elif part == "fuzz":
             results["fuzz"] = fuzz(folder, examples=20 if args.quick else 300)
         elif part == "server":

@@ -87,6 +87,7 @@ def test_every_shipped_example_config_loads_and_generates(config_path):
         ("eval.limit=-5", "eval.limit"),
         ("name=../../x", "name"),
         ("name=/etc", "name"),
+        ("recipe=" + "[" * 300, "recipe"),  # a file name too long once was an OSError
     ],
 )
 def test_overrides_out_of_range_are_refused_naming_the_field(override: str, field: str):

@@ -65,12 +65,14 @@ def load_recipe(name: str) -> Recipe:
     """A shipped recipe by name, or a recipe file by path."""
     if not isinstance(name, str) or not name.strip():
         raise LexituneError("recipe: expected a recipe name (robust, plain) or a recipe file")
-    shipped_path = HERE / f"{name}.yaml"
-    if "/" not in name and shipped_path.exists():
-        return _read(shipped_path)
+    if name in shipped():  # looked up by name, never by building a path from the value
+        return _read(HERE / f"{name}.yaml")
     path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return _read(path.resolve())
+    try:
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            return _read(path.resolve())
+    except OSError:  # a name too long for the file system, say: not a file, then
+        pass
     raise LexituneError(f"recipe: {name!r} is neither a shipped recipe ({', '.join(shipped())}) nor a recipe file")
 
 
