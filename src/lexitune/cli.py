@@ -183,35 +183,58 @@ def report(
 
 @app.command()
 def serve(
-    adapter: Annotated[list[str], typer.Option("--adapter", help="NAME=RUN_DIR (repeatable); all on one base model")],
+    adapter: Annotated[
+        list[str] | None, typer.Option("--adapter", help="NAME=RUN_DIR (repeatable); all on one base model")
+    ] = None,
+    runs: Annotated[
+        Path | None, typer.Option(help="serve every finished run under this folder, by folder name")
+    ] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     api_key_env: Annotated[str | None, typer.Option(help="environment variable holding the bearer API key")] = None,
+    admin_key_env: Annotated[
+        str | None, typer.Option(help="environment variable holding the key of the adapter load/unload API")
+    ] = None,
+    max_adapters: Annotated[
+        int | None, typer.Option(help="adapters held in memory at once (least recently used unloaded)")
+    ] = None,
 ) -> None:
     """Serve adapters behind an OpenAI-compatible API (/v1/models, /v1/chat/completions)."""
     import uvicorn
 
     from lexitune.serve import AdapterRegistry, create_app
     from lexitune.serve.guard import uvicorn_config
+    from lexitune.serve.registry import finished_runs
 
-    pairs = {}
-    for item in adapter:
+    pairs: dict[str, str | Path] = {}
+    if runs is not None:
+        if not runs.is_dir():
+            raise LexituneError(f"--runs {runs}: not a folder")
+        pairs.update(finished_runs(runs))
+        if not pairs and not adapter:
+            raise LexituneError(f"--runs {runs}: no finished run (adapter/ and metrics.json) under it")
+    for item in adapter or []:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise LexituneError(f"--adapter {item}: expected NAME=RUN_DIR")
         if name in pairs:
             raise LexituneError(f"--adapter {name}: given twice")
         pairs[name] = path
-    key = None
-    if api_key_env:
-        key = os.environ.get(api_key_env)
-        if not key:
-            raise LexituneError(f"--api-key-env {api_key_env}: that environment variable is empty or not set")
-    registry = AdapterRegistry.from_runs(pairs)
+    key, admin = _env_key(api_key_env, "--api-key-env"), _env_key(admin_key_env, "--admin-key-env")
+    registry = AdapterRegistry.from_runs(pairs, max_loaded=max_adapters, runs_root=runs)
     console.print(
         f"serving {', '.join(registry.names)} on http://{host}:{port}/v1" + (" (API key required)" if key else "")
     )
-    uvicorn.Server(uvicorn_config(create_app(registry, api_key=key), host, port)).run()
+    uvicorn.Server(uvicorn_config(create_app(registry, api_key=key, admin_key=admin), host, port)).run()
+
+
+def _env_key(variable: str | None, option: str) -> str | None:
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise LexituneError(f"{option} {variable}: that environment variable is empty or not set")
+    return value
 
 
 @app.command()

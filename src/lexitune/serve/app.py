@@ -20,9 +20,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lexitune.errors import LexituneError
 from lexitune.serve import protocol
 from lexitune.serve.guard import Guard
-from lexitune.serve.protocol import ChatRequest
+from lexitune.serve.protocol import ChatRequest, LoadAdapter, UnloadAdapter
 from lexitune.serve.registry import DEFAULT_MAX_TOKENS, AdapterRegistry, Piece, Sampling
 
 
@@ -39,12 +40,14 @@ class ApiError(Exception):
         self.status, self.message, self.param, self.code, self.type = status, message, param, code, type_
 
 
-def create_app(registry: AdapterRegistry, api_key: str | None = None, max_tokens_limit: int = 2048) -> FastAPI:
+def create_app(
+    registry: AdapterRegistry, api_key: str | None = None, max_tokens_limit: int = 2048, admin_key: str | None = None
+) -> FastAPI:
     app = FastAPI(title="lexitune", docs_url=None, redoc_url=None)
     app.state.registry = registry
     # The key and the body limits are checked before any route parses the request (guard.py);
     # with a key set that covers /openapi.json too: only /health is open.
-    app.add_middleware(Guard, api_key=api_key)
+    app.add_middleware(Guard, api_key=api_key, admin_key=admin_key)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -76,6 +79,23 @@ def create_app(registry: AdapterRegistry, api_key: str | None = None, max_tokens
     def get_model(model_id: str) -> dict:
         _known(registry, model_id)
         return _model_card(registry, model_id)
+
+    @app.post("/v1/load_lora_adapter")
+    async def load_adapter(body: LoadAdapter) -> dict:
+        """vLLM's runtime LoRA API: serve the run at `lora_path` (under --runs) as `lora_name`."""
+        try:
+            served = await run_in_threadpool(registry.load, body.lora_name, body.lora_path)
+        except LexituneError as e:
+            raise ApiError(400, str(e), param="lora_path") from None
+        return _model_card(registry, served.id)
+
+    @app.post("/v1/unload_lora_adapter")
+    async def unload_adapter(body: UnloadAdapter) -> dict:
+        try:
+            await run_in_threadpool(registry.unload, body.lora_name)
+        except LexituneError as e:
+            raise ApiError(404, str(e), param="lora_name", code="model_not_found") from None
+        return {"id": body.lora_name, "object": "model", "deleted": True}
 
     @app.post("/v1/chat/completions")
     async def chat_completions(body: ChatRequest):

@@ -4,9 +4,8 @@ deadline for reading the body, as a plain ASGI middleware.
 It runs before FastAPI parses anything, so a request without the key costs a header lookup, never
 a 50 MB JSON parse; a body larger than the limit is refused as it arrives (413), whether or not it
 declares its length; a client that has not sent its whole body by the deadline is answered 408 and
-its connection closed, so slow clients cannot hold sockets open without end. (Slow headers are
-uvicorn's to time out: `lexitune serve` sets its keep-alive timeout.) Only `/health` is open
-without the key, and it says nothing but "ok".
+its connection closed, so slow clients cannot hold sockets open without end. Only `/health` is open
+without the key, and it says nothing but "ok"; loading and unloading adapters needs the admin key.
 
     python -c "from lexitune.serve.guard import Guard; help(Guard)"
 """
@@ -18,6 +17,7 @@ import hmac
 import json
 
 OPEN_PATHS = frozenset({"/health"})
+ADMIN_PATHS = frozenset({"/v1/load_lora_adapter", "/v1/unload_lora_adapter"})
 MAX_BODY_BYTES = 1_000_000  # a chat request of the largest context this server runs is far below
 BODY_TIMEOUT_S = 30.0
 
@@ -33,10 +33,11 @@ class Guard:
         self,
         app,
         api_key: str | None = None,
+        admin_key: str | None = None,
         max_body: int | None = None,
         body_timeout: float | None = None,
     ):
-        self.app, self.api_key = app, api_key
+        self.app, self.api_key, self.admin_key = app, api_key, admin_key
         self.max_body = max_body or MAX_BODY_BYTES
         self.body_timeout = body_timeout or BODY_TIMEOUT_S
 
@@ -88,18 +89,25 @@ class Guard:
                 return b"".join(chunks)
 
     def _check_key(self, scope) -> None:
-        if self.api_key is None or scope["path"] in OPEN_PATHS:
+        path = scope["path"]
+        if path in OPEN_PATHS:
             return
-        header = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, given = header.partition(b" ")
-        # Constant-time comparison: the time taken says nothing about how much of the key was right.
-        if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self.api_key.encode()):
-            raise _Refused(
-                401,
-                "invalid or missing API key (send 'Authorization: Bearer KEY')",
-                "invalid_api_key",
-                "authentication_error",
-            )
+        if path in ADMIN_PATHS:  # loading adapters needs the admin key, whatever else is set
+            if self.admin_key is None:
+                raise _Refused(
+                    403, "adapters cannot be loaded at runtime: start with --admin-key-env", "admin_disabled"
+                )
+            if not _bearer(scope, self.admin_key):
+                raise _Refused(401, "invalid or missing admin key", "invalid_api_key", "authentication_error")
+            return
+        if self.api_key is None or _bearer(scope, self.api_key) or (self.admin_key and _bearer(scope, self.admin_key)):
+            return
+        raise _Refused(
+            401,
+            "invalid or missing API key (send 'Authorization: Bearer KEY')",
+            "invalid_api_key",
+            "authentication_error",
+        )
 
     def _check_declared_length(self, scope) -> None:
         length = dict(scope["headers"]).get(b"content-length")
@@ -111,6 +119,13 @@ class Guard:
             raise _Refused(400, "content-length is not a number", "invalid_request") from None
         if declared > self.max_body:
             raise _Refused(413, f"request body over {self.max_body} bytes", "request_too_large")
+
+
+def _bearer(scope, key: str) -> bool:
+    header = dict(scope["headers"]).get(b"authorization", b"")
+    scheme, _, given = header.partition(b" ")
+    # Constant-time comparison: the time taken says nothing about how much of the key was right.
+    return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), key.encode())
 
 
 async def _answer(send, refused: _Refused) -> None:

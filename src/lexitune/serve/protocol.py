@@ -86,6 +86,17 @@ class ChatRequest(BaseModel):
         return [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in self.messages]
 
 
+class LoadAdapter(BaseModel):
+    """vLLM's `/v1/load_lora_adapter` body; the path is relative to the server's --runs folder."""
+
+    lora_name: str = Field(min_length=1, max_length=64)
+    lora_path: str = Field(min_length=1, max_length=1000)
+
+
+class UnloadAdapter(BaseModel):
+    lora_name: str = Field(min_length=1, max_length=64)
+
+
 def completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex[:24]}"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,6 +66,39 @@ class Piece:
     completion_tokens: int = 0
 
 
+def _servable(name: str, path: str | Path) -> tuple[RunDir, object]:
+    """The run folder and config of an adapter a client may name, or a LexituneError saying why not."""
+    if not _NAME.match(name) or name == BASE_MODEL_ID:
+        raise LexituneError(f"--adapter {name}=...: names are letters, digits, '.', '_', '-' and not {BASE_MODEL_ID!r}")
+    run = RunDir(path)
+    config = run.load_config()
+    if config.train.method == "full":
+        raise LexituneError(f"--adapter {name}={path}: a full fine-tune has no adapter to serve")
+    if not (run.adapter / "adapter_config.json").exists():
+        raise LexituneError(f"--adapter {name}={path}: no adapter/ (run `lexitune train` first)")
+    return run, config
+
+
+def _same_base(name: str, config, base: str, other: str) -> None:
+    mine = resolve_model(config.model.name)
+    if _canonical(mine) != _canonical(base):
+        raise LexituneError(
+            f"--adapter {name}: base model {mine} differs from {other}'s ({base}); one server serves one base model"
+        )
+
+
+def finished_runs(root: Path) -> dict[str, Path]:
+    """`serve --runs DIR`: every run folder under DIR with a trained adapter and metrics, by
+    folder name (names a client could not send are skipped)."""
+    found = {}
+    for config in sorted(Path(root).rglob("config.yaml")):
+        run = config.parent
+        if (run / "adapter" / "adapter_config.json").exists() and (run / "metrics.json").exists():
+            if _NAME.match(run.name) and run.name != BASE_MODEL_ID and run.name not in found:
+                found[run.name] = run
+    return found
+
+
 def _canonical(model: str) -> str:
     return str(Path(model).resolve()) if Path(model).exists() else model
 
@@ -80,62 +114,135 @@ class _Cancelled:
 
 
 class AdapterRegistry:
-    def __init__(self, model, tokenizer, served: dict[str, Served], base_name: str):
+    """The base model, the adapters a client may name, and which of them are in memory.
+
+    Adapters are loaded on first use and, with `max_loaded`, the least recently used one is
+    unloaded to make room (and loaded again from its run folder when next asked for), in the spirit
+    of LoRAX's dynamic adapter loading. With a `runs_root`, `load`/`unload` add and remove adapters
+    at runtime (the admin API); their paths must lie under that folder.
+    """
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        served: dict[str, Served],
+        base_name: str,
+        *,
+        loaded: list[str] | None = None,
+        max_loaded: int | None = None,
+        runs_root: Path | None = None,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.served = served
-        self.base_name = base_name
+        self.base_name = base_name  # as the runs' configs name it ("default", an id or a path)
+        self.base_path = _canonical(resolve_model(base_name))
         self.lock = threading.Lock()
         self.max_context = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         # A token is at most this many characters, so text longer than context x this cannot fit:
         # a request is refused on its length before a 50 MB message is tokenised.
         self.max_token_chars = max(len(token) for token in tokenizer.get_vocab())
+        self.loaded: OrderedDict[str, None] = OrderedDict((name, None) for name in loaded or [])
+        self.max_loaded = max_loaded
+        self.runs_root = runs_root.resolve() if runs_root else None
+        self.evictions = 0
+        self._base_context = None
 
     @property
     def names(self) -> list[str]:
         return list(self.served)
 
     @classmethod
-    def from_runs(cls, adapters: dict[str, str | Path]) -> AdapterRegistry:
-        """Load the base model once and each run's adapter under its name; all runs must share the base."""
+    def from_runs(
+        cls, adapters: dict[str, str | Path], *, max_loaded: int | None = None, runs_root: Path | None = None
+    ) -> AdapterRegistry:
+        """Load the base model once and each run's adapter under its name (at most `max_loaded`
+        at once); all runs must share the base."""
         if not adapters:
-            raise LexituneError("serve: give at least one --adapter NAME=RUN_DIR")
-        runs: dict[str, tuple[RunDir, object]] = {}
-        for name, path in adapters.items():
-            if not _NAME.match(name) or name == BASE_MODEL_ID:
-                raise LexituneError(
-                    f"--adapter {name}=...: names are letters, digits, '.', '_', '-' and not {BASE_MODEL_ID!r}"
-                )
-            run = RunDir(path)
-            config = run.load_config()
-            if config.train.method == "full":
-                raise LexituneError(f"--adapter {name}={path}: a full fine-tune has no adapter to serve")
-            if not (run.adapter / "adapter_config.json").exists():
-                raise LexituneError(f"--adapter {name}={path}: no adapter/ (run `lexitune train` first)")
-            runs[name] = (run, config)
-        bases = {name: resolve_model(cfg.model.name) for name, (_, cfg) in runs.items()}
+            raise LexituneError("serve: give at least one --adapter NAME=RUN_DIR (or --runs DIR)")
+        if max_loaded is not None and max_loaded < 1:
+            raise LexituneError("--max-adapters: at least 1")
+        runs = {name: _servable(name, path) for name, path in adapters.items()}
         first = next(iter(runs))
-        for name, base in bases.items():
-            if _canonical(base) != _canonical(bases[first]):
-                raise LexituneError(
-                    f"--adapter {name}: base model {base} differs from {first}'s ({bases[first]}); "
-                    "one server serves one base model"
-                )
+        base = resolve_model(runs[first][1].model.name)
+        for name, (_, config) in runs.items():
+            _same_base(name, config, base, first)
         from peft import PeftModel
 
         base_cfg = runs[first][1]
         tokenizer = load_tokenizer(str(runs[first][0].adapter))
-        model = None
-        for name, (run, _) in runs.items():
-            if model is None:
-                model = PeftModel.from_pretrained(load_model(base_cfg.model.name), str(run.adapter), adapter_name=name)
-            else:
-                model.load_adapter(str(run.adapter), adapter_name=name)
+        model = PeftModel.from_pretrained(
+            load_model(base_cfg.model.name), str(runs[first][0].adapter), adapter_name=first
+        )
+        loaded = [first]
+        for name, (run, _) in list(runs.items())[1 : max_loaded or len(runs)]:
+            model.load_adapter(str(run.adapter), adapter_name=name)
+            loaded.append(name)
         served = {BASE_MODEL_ID: Served(BASE_MODEL_ID, None, Answerer.base(model, tokenizer, base_cfg))}
         for name, (run, cfg) in runs.items():
             served[name] = Served(name, run.root, Answerer.tuned(model, tokenizer, cfg, load_terms(run)))
         model.eval()
-        return cls(model, tokenizer, served, base_cfg.model.name)
+        return cls(
+            model, tokenizer, served, base_cfg.model.name, loaded=loaded, max_loaded=max_loaded, runs_root=runs_root
+        )
+
+    # -- adapters at runtime (the admin API) -----------------------------------------------------
+
+    def load(self, name: str, relative_path: str) -> Served:
+        """Add the run at `runs_root / relative_path` as `name`; a LexituneError says why not."""
+        if self.runs_root is None:
+            raise LexituneError("adapters can only be loaded at runtime when the server was started with --runs DIR")
+        if name in self.served:
+            raise LexituneError(f"lora_name {name!r}: already served; unload it first")
+        path = (self.runs_root / relative_path).resolve()
+        if not path.is_relative_to(self.runs_root):
+            raise LexituneError(f"lora_path {relative_path!r}: not inside the runs folder")
+        run, config = _servable(name, path)
+        _same_base(name, config, self.base_path, "this server")
+        served = Served(name, run.root, Answerer.tuned(self.model, self.tokenizer, config, load_terms(run)))
+        with self.lock:
+            self._load_weights(name, run)  # a corrupt adapter fails here, before it is listed
+            self.served[name] = served
+        return served
+
+    def unload(self, name: str) -> None:
+        if name == BASE_MODEL_ID or name not in self.served:
+            raise LexituneError(f"lora_name {name!r}: not a served adapter")
+        with self.lock:
+            del self.served[name]
+            if name in self.loaded:
+                self._drop_weights(name)
+
+    def _ensure_loaded(self, name: str) -> None:
+        """Called under the lock: the adapter's weights in memory, the least recently used one
+        unloaded first when the bound is reached."""
+        if name in self.loaded:
+            self.loaded.move_to_end(name)
+            return
+        self._load_weights(name, RunDir(self.served[name].run))
+
+    def _load_weights(self, name: str, run: RunDir) -> None:
+        # Loaded before the least recently used one goes (peft keeps at least one adapter), so
+        # the bound is exceeded by one adapter for the moment between.
+        try:
+            self.model.load_adapter(str(run.adapter), adapter_name=name)
+        except Exception as e:  # a corrupt or mismatched adapter: the server goes on without it
+            if name in getattr(self.model, "peft_config", {}):
+                self.model.delete_adapter(name)
+            raise LexituneError(f"{run.adapter}: cannot load the adapter ({type(e).__name__}: {e})") from None
+        self.loaded[name] = None
+        while self.max_loaded is not None and len(self.loaded) > self.max_loaded:
+            self._drop_weights(next(iter(self.loaded)))
+            self.evictions += 1
+
+    def _drop_weights(self, name: str) -> None:
+        self.loaded.pop(name, None)
+        if self.loaded:
+            # Another adapter active first: deleting the active one leaves peft without one.
+            self.model.set_adapter(next(reversed(self.loaded)))
+            self.model.delete_adapter(name)
+        # else: the last adapter stays in memory (peft needs one); it is no longer served
 
     def answering(self, model_id: str, messages: list[dict]) -> str:
         """Whose weights answer a request for `model_id`: the base model's when the run's
@@ -263,6 +370,7 @@ class AdapterRegistry:
             self._base_context.__enter__()
         else:
             self._base_context = None
+            self._ensure_loaded(model_id)
             self.model.set_adapter(model_id)
 
     def _deactivate(self) -> None:
