@@ -252,6 +252,11 @@ def export(
     written = export_run(run_dir, format, out, quant=quant)
     console.print(f"written: {written}")
     config = RunDir(run_dir).load_config()
+    if format == "adapter":
+        from lexitune.export.compat import adapter_notes
+
+        for note in adapter_notes(out):  # vLLM and SGLang, for users who outgrow one machine
+            console.print(f"note: {note}")
     if format != "adapter" and config.model.route == "glossary":
         console.print(
             "note: the run routes questions that name nothing of the glossary to the base model "
