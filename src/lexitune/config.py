@@ -240,11 +240,6 @@ class ExperimentalConfig(_Section):
         "both",
         description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",
     )
-    aux_rotation: int = Field(
-        1,
-        ge=1,
-        description="train each epoch on all glossary and negative rows and a different 1/k of the replay rows (k epochs see each once); 1 = all rows every epoch",
-    )
     select: bool = Field(
         False, description="keep the checkpoint with the best validation score (recall, retention, abstention)"
     )

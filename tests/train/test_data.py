@@ -4,7 +4,7 @@ import pytest
 
 from lexitune.errors import LexituneError
 from lexitune.generate.dataset import Conversation
-from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches, tokenize, tokenize_all
+from lexitune.train.data import IGNORE, collate, length_grouped_batches, tokenize, tokenize_all
 
 
 @pytest.fixture(scope="module")
@@ -74,20 +74,3 @@ def test_collate_pads_right_and_masks(tokenizer):
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
     assert batch["labels"].tolist() == [[IGNORE, 6, 7], [8, IGNORE, IGNORE]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
-
-
-def test_aux_rotation_shows_every_auxiliary_row_once_per_cycle():
-    from lexitune.train.loop import epoch_members
-
-    examples = [Example([1, 2], [IGNORE, 2], aux=i >= 4) for i in range(11)]  # 4 glossary, 7 aux
-    assert epoch_members(examples, 1, seed=0, epoch=5) == list(range(11))
-    seen: list[int] = []
-    sizes = set()
-    for epoch in range(3):
-        members = epoch_members(examples, 3, seed=0, epoch=epoch)
-        assert members[:4] == [0, 1, 2, 3]  # every glossary row, every epoch
-        sizes.add(len(members))
-        seen += members[4:]
-    assert sizes == {4 + 3}  # ceil(7 / 3) aux rows an epoch: the same size, so resume maps step -> epoch
-    assert set(seen) == set(range(4, 11))  # the cycle covers every auxiliary row
-    assert epoch_members(examples, 3, seed=0, epoch=3) == epoch_members(examples, 3, seed=0, epoch=0)

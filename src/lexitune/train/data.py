@@ -23,7 +23,6 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
     distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
-    aux: bool = False  # a replay row (the base model's own answer), see experimental.aux_rotation
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -70,11 +69,9 @@ def tokenize(tokenizer, messages: list[dict], max_length: int) -> Example:
 
 def tokenize_all(tokenizer, conversations, max_length: int, distill_replay: bool = False) -> list[Example]:
     examples = [tokenize(tokenizer, [m.model_dump() for m in c.messages], max_length) for c in conversations]
-    for example, c in zip(examples, conversations, strict=True):
-        kind = c.style.split("/")[0]  # replay, replay/known, replay/arithmetic, negative/...
-        example.distill = distill_replay and kind == "replay"
-        # Negatives are not rotated: seen once, the weights forget to decline (2026-12-02 bench).
-        example.aux = kind == "replay"
+    if distill_replay:
+        for example, c in zip(examples, conversations, strict=True):
+            example.distill = c.style.split("/")[0] == "replay"  # replay, replay/known, replay/arithmetic
     if not any(label != IGNORE for ex in examples for label in ex.labels):
         raise LexituneError(f"no answer tokens left after truncation to train.max_length={max_length}")
     return examples

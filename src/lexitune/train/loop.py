@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -75,27 +74,9 @@ def _steps_per_epoch(n_examples: int, cfg: TrainConfig) -> int:
     return math.ceil(math.ceil(n_examples / cfg.batch_size) / cfg.grad_accum)
 
 
-def epoch_members(examples: list[Example], rotation: int, seed: int, epoch: int) -> list[int]:
-    """The examples one epoch trains on: every glossary and negative row, and with `rotation`
-    k > 1 a k-th of the replay rows, a different k-th each epoch, so k epochs see each replay row
-    once. Every epoch has the same size, which keeps step -> epoch exact on resume."""
-    if rotation <= 1:
-        return list(range(len(examples)))
-    aux = [i for i, e in enumerate(examples) if e.aux]
-    random.Random(seed).shuffle(aux)  # one fixed order for the whole run, cut into k parts
-    share = math.ceil(len(aux) / rotation)
-    start = (epoch % rotation) * share
-    part = [aux[(start + j) % len(aux)] for j in range(share)] if aux else []
-    return [i for i, e in enumerate(examples) if not e.aux] + part
-
-
-def _step_groups(
-    examples: list[Example], cfg: TrainConfig, seed: int, epoch: int, rotation: int = 1
-) -> list[list[list[int]]]:
+def _step_groups(examples: list[Example], cfg: TrainConfig, seed: int, epoch: int) -> list[list[list[int]]]:
     """This epoch's optimiser steps, each a list of micro-batches of example indices."""
-    members = epoch_members(examples, rotation, seed, epoch)
-    local = length_grouped_batches([len(examples[i]) for i in members], cfg.batch_size, seed + epoch)
-    batches = [[members[j] for j in batch] for batch in local]
+    batches = length_grouped_batches([len(e) for e in examples], cfg.batch_size, seed + epoch)
     return [batches[i : i + cfg.grad_accum] for i in range(0, len(batches), cfg.grad_accum)]
 
 
@@ -110,7 +91,6 @@ def train(
     resume: bool = False,
     callbacks: list[StepCallback] | None = None,
     console: Console | None = None,
-    aux_rotation: int = 1,
 ) -> TrainResult:
     console = console or Console(stderr=True)
     world = current_world()
@@ -123,7 +103,7 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     assert params, "nothing to train: no parameter requires grad"
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, foreach=True)
-    per_epoch = _steps_per_epoch(len(epoch_members(examples, aux_rotation, seed, 0)), cfg)
+    per_epoch = _steps_per_epoch(len(examples), cfg)
     total_steps = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
 
@@ -160,7 +140,7 @@ def train(
     with progress, log_path.open("a") as log, compiled_blocks(model, cfg.compile):
         while step < total_steps and not stop:
             epoch, position = divmod(step, per_epoch)
-            for groups in _step_groups(examples, cfg, seed, epoch, aux_rotation)[position:]:
+            for groups in _step_groups(examples, cfg, seed, epoch)[position:]:
                 n_answer = sum(_answer_tokens(examples[i]) for ids in groups for i in ids)
                 loss_sum = torch.zeros((), dtype=torch.float64)
                 for ids in groups:

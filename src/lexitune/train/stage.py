@@ -21,7 +21,7 @@ from lexitune.rundir import RunDir, atomic_dir, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
 from lexitune.train.distributed import current_world
-from lexitune.train.loop import TrainResult, _steps_per_epoch, epoch_members, train
+from lexitune.train.loop import TrainResult, _steps_per_epoch, train
 from lexitune.train.replay import replay_conversations
 from lexitune.train.selection import Selector
 
@@ -57,8 +57,9 @@ def train_stage(
     examples = tokenize_all(tokenizer, train_set, config.train.max_length, distill)
     selector = None
     if config.experimental.select:
-        rows = len(epoch_members(examples, config.experimental.aux_rotation, config.seed, 0))
-        total = config.train.max_steps or max(1, math.ceil(_steps_per_epoch(rows, config.train) * config.train.epochs))
+        total = config.train.max_steps or max(
+            1, math.ceil(_steps_per_epoch(len(examples), config.train) * config.train.epochs)
+        )
         selector = Selector(model, tokenizer, config, terms, train_set, total)
         callbacks = [*(callbacks or []), selector]
     result = train(
@@ -71,7 +72,6 @@ def train_stage(
         resume=resume,
         callbacks=callbacks,
         console=console,
-        aux_rotation=config.experimental.aux_rotation,
     )
     info = asdict(result)
     info["examples"] = _example_counts(train_set)
