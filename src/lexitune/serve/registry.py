@@ -1,9 +1,10 @@
 """The models a server answers with: one base model and the LoRA adapters named at start-up.
 
-Every generation runs under one lock, and the lock is held from `set_adapter` to the last token:
-peft's active adapter is a property of the whole model, so two generations at once could each see
-the other's adapter. One generation at a time is the simplest scheme that can never mix them, and
-on a CPU a second generation in parallel would not be faster anyway (the cores are already busy).
+Ordinary requests are decoded together by the batch scheduler (batching.py), each row naming its
+adapter. What cannot be batched (the guard's whole-answer-then-beams path, DoRA adapters, a server
+started with max_batch=1) runs under one lock held from `set_adapter` to the last token: peft's
+active adapter is a property of the whole model, so two such generations at once could each see
+the other's adapter. The scheduler takes the same lock for each of its steps.
 
     python -c "from lexitune.serve import AdapterRegistry; r = AdapterRegistry.from_runs({'c': 'runs/culinary'}); print(r.names)"
 """
@@ -28,6 +29,7 @@ from lexitune.rundir import RunDir
 from lexitune.serve.stops import StopFilter
 
 BASE_MODEL_ID = "base"
+MAX_BATCH = 64  # requests decoded together (serve/batching.py); 1 = one at a time under the lock
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -132,6 +134,7 @@ class AdapterRegistry:
         loaded: list[str] | None = None,
         max_loaded: int | None = None,
         runs_root: Path | None = None,
+        max_batch: int = MAX_BATCH,
     ):
         self.model = model
         self.tokenizer = tokenizer
@@ -148,6 +151,18 @@ class AdapterRegistry:
         self.runs_root = runs_root.resolve() if runs_root else None
         self.evictions = 0
         self._base_context = None
+        self.scheduler = None
+        if max_batch > 1:
+            from lexitune.serve.batching import BatchScheduler
+
+            self.scheduler = BatchScheduler(self, max_batch=max_batch)
+
+    def _batchable(self, model_id: str) -> bool:
+        """Mixed-adapter batches are peft's for LoRA; a DoRA adapter is served one request at a time."""
+        if model_id == BASE_MODEL_ID:
+            return True
+        config = getattr(self.model, "peft_config", {}).get(model_id)
+        return config is None or not getattr(config, "use_dora", False)
 
     @property
     def names(self) -> list[str]:
@@ -155,7 +170,12 @@ class AdapterRegistry:
 
     @classmethod
     def from_runs(
-        cls, adapters: dict[str, str | Path], *, max_loaded: int | None = None, runs_root: Path | None = None
+        cls,
+        adapters: dict[str, str | Path],
+        *,
+        max_loaded: int | None = None,
+        runs_root: Path | None = None,
+        max_batch: int = MAX_BATCH,
     ) -> AdapterRegistry:
         """Load the base model once and each run's adapter under its name (at most `max_loaded`
         at once); all runs must share the base."""
@@ -184,7 +204,14 @@ class AdapterRegistry:
             served[name] = Served(name, run.root, Answerer.tuned(model, tokenizer, cfg, load_terms(run)))
         model.eval()
         return cls(
-            model, tokenizer, served, base_cfg.model.name, loaded=loaded, max_loaded=max_loaded, runs_root=runs_root
+            model,
+            tokenizer,
+            served,
+            base_cfg.model.name,
+            loaded=loaded,
+            max_loaded=max_loaded,
+            runs_root=runs_root,
+            max_batch=max_batch,
         )
 
     # -- adapters at runtime (the admin API) -----------------------------------------------------
@@ -270,6 +297,8 @@ class AdapterRegistry:
         answering = self.answering(model_id, messages)
         answerer = self.served[model_id].answerer
         if answering == BASE_MODEL_ID or sampling.temperature > 0 or not answerer.guards(messages):
+            if self.scheduler is not None and self._batchable(answering):
+                return self.scheduler.submit(answering, input_ids, sampling)
             return self.generate(answering, input_ids, sampling)
         return self._guarded(model_id, messages, input_ids, sampling)
 

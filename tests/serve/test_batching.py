@@ -1,0 +1,82 @@
+"""Concurrent requests are decoded together (serving issue, part 1): mixed adapters in one batch,
+requests admitted while a batch runs, the same greedy answers as one request at a time, seeds
+that repeat whatever else is in the batch, stop strings and client hang-ups per row."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from lexitune.serve import AdapterRegistry
+from lexitune.serve.registry import Sampling
+
+QUESTIONS = ["Que veut dire TEC ?", "Et PER ?", "C'est quoi le FON ?", "Bonjour, qui es-tu ?"]
+
+
+@pytest.fixture(scope="module")
+def pair(served_runs):
+    """The same adapters served one request at a time and batched."""
+    return AdapterRegistry.from_runs(served_runs, max_batch=1), AdapterRegistry.from_runs(served_runs, max_batch=64)
+
+
+def _text(registry, model: str, question: str, **sampling) -> tuple[str, str, int]:
+    messages = [{"role": "user", "content": question}]
+    ids = registry.prompt_ids(model, messages)
+    pieces = list(registry.reply(model, messages, ids, Sampling(**{"max_tokens": 12, **sampling})))
+    return "".join(p.text for p in pieces), pieces[-1].finish_reason, pieces[-1].completion_tokens
+
+
+def test_batched_greedy_answers_equal_one_at_a_time(pair):
+    alone, batched = pair
+    jobs = [(m, q) for m in ("culinary", "other", "base") for q in QUESTIONS] * 2
+    expected = {job: _text(alone, *job) for job in set(jobs)}
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        got = list(pool.map(lambda job: _text(batched, *job), jobs))
+    same = sum(g == expected[job] for g, job in zip(got, jobs, strict=True))
+    assert same >= 0.95 * len(jobs), [(job, g, expected[job]) for g, job in zip(got, jobs, strict=True)]
+    assert batched.scheduler.widest > 4  # rows of several adapters shared forward passes
+    assert len({g[0] for g, (m, _) in zip(got, jobs, strict=True) if m != "base"}) > 1
+
+
+def test_a_request_arriving_mid_batch_joins_it(pair):
+    _, batched = pair
+    results = {}
+
+    def ask(name, question, tokens):
+        results[name] = _text(batched, "culinary", question, max_tokens=tokens)
+
+    start = batched.scheduler.steps
+    long = threading.Thread(target=ask, args=("long", QUESTIONS[0], 40))
+    long.start()
+    while batched.scheduler.steps < start + 3:  # the long answer is being decoded
+        pass
+    ask("short", QUESTIONS[1], 5)
+    long.join()
+    assert results["short"][2] == 5 and results["long"][2] == 40
+    assert batched.scheduler.steps - start <= 41  # one after the other would take 45 steps
+    alone, _ = pair
+    assert results["short"] == _text(alone, "culinary", QUESTIONS[1], max_tokens=5)
+
+
+def test_seeds_repeat_and_stops_cut_per_row(pair):
+    _, batched = pair
+    with ThreadPoolExecutor(6) as pool:
+        seeded = list(pool.map(lambda _: _text(batched, "other", QUESTIONS[0], temperature=1.0, seed=7), range(3)))
+        others = list(pool.map(lambda _: _text(batched, "other", QUESTIONS[0], temperature=1.0), range(3)))
+    assert len({s[0] for s in seeded}) == 1  # the seed's answer, whatever shared the batch
+    assert len({s[0] for s in seeded + others}) > 1
+    full, _, _ = _text(batched, "culinary", QUESTIONS[0])
+    cut_at = full[3:6]
+    stopped, finish, _ = _text(batched, "culinary", QUESTIONS[0], stop=[cut_at])
+    assert finish == "stop" and stopped == full[: full.index(cut_at)]
+
+
+def test_a_client_that_hangs_up_leaves_the_batch(pair):
+    _, batched = pair
+    messages = [{"role": "user", "content": QUESTIONS[0]}]
+    pieces = batched.reply("culinary", messages, batched.prompt_ids("culinary", messages), Sampling(max_tokens=400))
+    next(pieces)
+    pieces.close()
+    assert _text(batched, "other", QUESTIONS[1])[2] == 12  # the scheduler goes on serving
