@@ -1,0 +1,60 @@
+"""Every exported GGUF proven by llama.cpp itself (serving issue, part 3), through llama-cpp-python:
+its own GGUF reader, its own reading of the embedded chat template, greedy decoding. Answers must be
+those of the tuned model in transformers (>= 90% the same text at f16 and q8_0; q4_0 is reported),
+and a model that ends its turn must stop at the end-of-turn token in llama.cpp too. The real-model
+check, with recall, is in test_gguf_real.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import CANNED_ANSWER
+
+llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is a dev dependency: run make install")
+
+
+def _llama(path):
+    return llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, verbose=False, seed=0)
+
+
+def llama_answers(path, conversations: list[list[dict]], max_tokens: int) -> list[tuple[str, str]]:
+    """(text, finish_reason) for each conversation, greedy, with the GGUF's own chat template."""
+    model = _llama(path)
+    out = []
+    for messages in conversations:
+        r = model.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1)
+        out.append((r["choices"][0]["message"]["content"], r["choices"][0]["finish_reason"]))
+    return out
+
+
+@pytest.mark.parametrize("quant, floor", [("f16", 0.9), ("q8_0", 0.9), ("q4_0", 0.0)])
+def test_llama_cpp_answers_as_the_tuned_model(tuned_run, export_dir, held_out, tuned_answers, quant, floor):
+    from lexitune.export import export_run
+
+    out = export_run(tuned_run, "gguf", export_dir / f"llama-{quant}", quant=quant)
+    (gguf,) = out.glob("*.gguf")
+    answers = llama_answers(gguf, held_out, max_tokens=8)
+    same = sum(a.strip() == b.strip() for (a, _), b in zip(answers, tuned_answers[0], strict=True))
+    print(f"{quant}: {same} of {len(answers)} answers the same as transformers'")
+    assert same >= floor * len(answers), list(zip(answers, tuned_answers[0], strict=True))
+
+
+@pytest.mark.slow
+def test_llama_cpp_stops_at_the_end_of_turn(canned_model, trained_run, tmp_path):
+    """The canned model ends its answer with <|im_end|>: llama.cpp must stop there, with 'stop'."""
+    import shutil
+
+    import yaml
+
+    from lexitune.export import export_run
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    config["model"]["name"] = str(canned_model)
+    (run / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    # No adapter change: the merged model is the canned base (its adapter barely moves it).
+    out = export_run(run, "gguf", tmp_path / "gguf", quant="f16")
+    (gguf,) = out.glob("*.gguf")
+    [(text, finish)] = llama_answers(gguf, [[{"role": "user", "content": "Que veut dire TEC ?"}]], max_tokens=64)
+    assert finish == "stop" and text.strip() == CANNED_ANSWER
