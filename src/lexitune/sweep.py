@@ -26,7 +26,7 @@ from rich.table import Table
 
 from lexitune.config import Config, SweepConfig, validate_config
 from lexitune.errors import LexituneError
-from lexitune.rundir import RunDir, write_json
+from lexitune.rundir import RunDir, write_json, write_text
 
 # objective = recall - TIE_BREAK * training seconds: recall moves in steps of 1/questions (>= 0.002
 # for up to 500 questions), far above the time term for any training under ~30 minutes, so time
@@ -304,5 +304,5 @@ def write_best(study, config: Config, path: Path) -> Path | None:
         f"# Trial folder: {best.user_attrs.get('run_folder')}\n"
         f"# Swept: {json.dumps(best.params)}\n"
     )
-    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_text(path, header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path

@@ -69,13 +69,10 @@ def qa_messages(system_prompt: str | None, question: str, answer: str) -> list[M
 
 
 def write_conversations(path: Path, conversations: list[Conversation]) -> None:
-    """Write atomically, so an interrupted run never leaves half a dataset behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for c in conversations:
-            f.write(json.dumps(c.model_dump(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """Write atomically (and fsync'd), so an interrupted run never leaves half a dataset behind."""
+    from lexitune.rundir import write_jsonl
+
+    write_jsonl(path, [c.model_dump() for c in conversations])
 
 
 def read_conversations(path: Path | str, default_split: str | None = None) -> list[Conversation]:

@@ -41,5 +41,8 @@ class ReplyCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A unique temporary name: concurrent writers of the same key never share a half-written file.
         tmp = path.with_name(f".{key}.{os.getpid()}.{id(value)}.tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps(value, ensure_ascii=False))
+            f.flush()
+            os.fsync(f.fileno())  # a reply paid for survives a crash: a resumed run does not ask again
         tmp.replace(path)
