@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import signal
 import subprocess
@@ -322,6 +323,40 @@ def fuzz(folder: Path, examples: int = 300, seed: int = 0) -> dict:
     }
 
 
+def scaling(folder: Path, sizes=(1, 4, 16)) -> dict:
+    """Load time and peak memory of CSV and JSONL glossaries of growing size, each in a fresh
+    process: beyond 1 MB they must grow linearly."""
+    probe = (
+        "import time, resource, sys; from lexitune.glossary import load_glossary; t = time.perf_counter(); "
+        "n = len(load_glossary(sys.argv[1])); "
+        "print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    out: dict = {}
+    for ext in ("csv", "jsonl"):
+        for mb in sizes:
+            path = folder / f"scale-{mb}mb.{ext}"
+            one = _one_megabyte(ext)
+            if ext == "csv":
+                header, body = one.split(b"\n", 1)
+                path.write_bytes(header + b"\n" + b"".join(_renamed(body, k) for k in range(mb)))
+            else:
+                path.write_bytes(b"".join(_renamed(one, k) for k in range(mb)))
+            done = subprocess.run([sys.executable, "-c", probe, str(path)], env=ENV, capture_output=True, text=True)
+            n, seconds, peak = done.stdout.split()
+            out[f"{ext} {mb} MB"] = {
+                "terms": int(n),
+                "seconds": round(float(seconds), 2),
+                "peak_mb": round(float(peak)),
+            }
+            print("scaling", ext, mb, out[f"{ext} {mb} MB"], flush=True)
+    return out
+
+
+def _renamed(block: bytes, k: int) -> bytes:
+    """The 1 MB block with its terms renamed (T00001 -> T00001x3), so copies are not duplicates."""
+    return block.replace(b"T", b"T") if k == 0 else re.sub(rb"T(\d{5})", lambda m: b"T" + m[1] + b"x%d" % k, block)
+
+
 def _mangle_bytes(sample: bytes, rng: random.Random) -> bytes:
     how = rng.choice(["bytes", "cut", "splice", "utf16", "latin1", "nul", "bom", "repeat", "deep"])
     if how == "bytes":
@@ -545,6 +580,15 @@ def write_report(results: dict) -> None:
             lines.append(
                 f"| {ext} | {r.get('terms', '—')} | {r.get('seconds', r.get('error'))} | {r.get('peak_mb', '—')} |"
             )
+        if sc := results.get("scaling"):
+            lines += [
+                "",
+                "Larger glossaries (the 1 MB file repeated with renamed terms), each in a fresh process:",
+                "",
+                "| file | terms | seconds | peak MB |",
+                "|---|---|---|---|",
+                *[f"| {k} | {r['terms']} | {r['seconds']} | {r['peak_mb']} |" for k, r in sc.items()],
+            ]
         if z["crash_examples"]:
             lines += ["", "Crashes:", *[f"- {c}" for c in z["crash_examples"]]]
         lines.append("")
@@ -587,11 +631,11 @@ def _train_adapters(folder: Path) -> dict[str, Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", choices=["kills", "faults", "fuzz", "server"])
+    parser.add_argument("--only", nargs="*", choices=["kills", "faults", "fuzz", "scaling", "server"])
     parser.add_argument("--quick", action="store_true", help="the test suite's sizes")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args()
-    parts = args.only or ["fuzz", "faults", "kills", "server"]
+    parts = args.only or ["fuzz", "scaling", "faults", "kills", "server"]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     work = args.work or Path(tempfile.mkdtemp(prefix="lexitune-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -605,6 +649,8 @@ def main() -> None:
             results["faults"] = faults(folder, terms=4 if args.quick else 15, repeats=1 if args.quick else 5)
         elif part == "fuzz":
             results["fuzz"] = fuzz(folder, examples=20 if args.quick else 300)
+        elif part == "scaling":
+            results["scaling"] = scaling(folder, sizes=(1, 2) if args.quick else (1, 4, 16))
         elif part == "server":
             runs = _train_adapters(work / "adapters")
             results["server"] = server(
