@@ -45,6 +45,12 @@ OUT_MD = ROOT / "docs" / "RELIABILITY.md"
 RESULTS = ROOT / "bench" / "reliability.json"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "LEXITUNE_FORCE_PRECISION": "fp32"}
 TIMING = ("seconds", "tokens_per_second", "resumed_from_step")
+# One glossary loaded in a fresh process: terms, seconds, peak MB.
+LOAD_PROBE = (
+    "import time, resource, sys; from lexitune.glossary import load_glossary; t = time.perf_counter(); "
+    "n = len(load_glossary(sys.argv[1])); "
+    "print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+)
 
 
 # --- kills ---------------------------------------------------------------------------------------
@@ -297,12 +303,7 @@ def fuzz(folder: Path, examples: int = 300, seed: int = 0) -> dict:
     for ext in ("csv", "json", "jsonl", "yaml", "xml", "rdf", "ttl"):
         path = folder / f"one-mb.{ext}"
         path.write_bytes(_one_megabyte(ext))
-        probe = (
-            "import time, resource, sys; from lexitune.glossary import load_glossary; t = time.perf_counter(); "
-            "n = len(load_glossary(sys.argv[1])); "
-            "print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-        )
-        done = subprocess.run([sys.executable, "-c", probe, str(path)], env=ENV, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", LOAD_PROBE, str(path)], env=ENV, capture_output=True, text=True)
         if done.returncode == 0:
             n, seconds, mb = done.stdout.split()
             limits[ext] = {
@@ -326,11 +327,6 @@ def fuzz(folder: Path, examples: int = 300, seed: int = 0) -> dict:
 def scaling(folder: Path, sizes=(1, 4, 16)) -> dict:
     """Load time and peak memory of CSV and JSONL glossaries of growing size, each in a fresh
     process: beyond 1 MB they must grow linearly."""
-    probe = (
-        "import time, resource, sys; from lexitune.glossary import load_glossary; t = time.perf_counter(); "
-        "n = len(load_glossary(sys.argv[1])); "
-        "print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-    )
     out: dict = {}
     for ext in ("csv", "jsonl"):
         for mb in sizes:
@@ -341,7 +337,7 @@ def scaling(folder: Path, sizes=(1, 4, 16)) -> dict:
                 path.write_bytes(header + b"\n" + b"".join(_renamed(body, k) for k in range(mb)))
             else:
                 path.write_bytes(b"".join(_renamed(one, k) for k in range(mb)))
-            done = subprocess.run([sys.executable, "-c", probe, str(path)], env=ENV, capture_output=True, text=True)
+            done = subprocess.run([sys.executable, "-c", LOAD_PROBE, str(path)], env=ENV, capture_output=True, text=True)
             n, seconds, peak = done.stdout.split()
             out[f"{ext} {mb} MB"] = {
                 "terms": int(n),
