@@ -80,3 +80,28 @@ def test_a_client_that_hangs_up_leaves_the_batch(pair):
     next(pieces)
     pieces.close()
     assert _text(batched, "other", QUESTIONS[1])[2] == 12  # the scheduler goes on serving
+
+
+def test_a_bound_on_adapters_in_memory_holds_in_batches(served_runs, pair):
+    """Two adapters wanted at once, one in memory: each batch takes one adapter's rows (and the base's)."""
+    alone, _ = pair
+    bounded = AdapterRegistry.from_runs(served_runs, max_loaded=1, max_batch=64)
+    jobs = [(m, q) for m in ("culinary", "other", "base") for q in QUESTIONS]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        got = list(pool.map(lambda job: _text(bounded, *job), jobs))
+    assert got == [_text(alone, *job) for job in jobs]
+    assert len(bounded.loaded) == 1
+
+
+def test_an_adapter_unloaded_mid_answer_finishes_that_answer(served_runs, pair):
+    alone, _ = pair
+    registry = AdapterRegistry.from_runs(served_runs, max_batch=64)
+    messages = [{"role": "user", "content": QUESTIONS[0]}]
+    pieces = registry.reply("other", messages, registry.prompt_ids("other", messages), Sampling(max_tokens=30))
+    first = next(pieces)
+    registry.unload("other")
+    text = first.text + "".join(p.text for p in pieces)
+    assert text == _text(alone, "other", QUESTIONS[0], max_tokens=30)[0]
+    assert "other" not in registry.served
+    _text(registry, "culinary", QUESTIONS[1])  # a later step: the retired weights are dropped
+    assert "other" not in registry.loaded and not registry.retiring

@@ -51,6 +51,7 @@ class BatchScheduler:
         self.registry = registry
         self.max_batch = max_batch
         self.waiting: queue.Queue[_Row] = queue.Queue()
+        self.deferred: list[_Row] = []  # admitted later: their adapter would exceed the bound in memory
         self.steps = 0  # forward passes run (a test and the bench read them)
         self.widest = 0  # the most rows one step decoded
         self._thread = threading.Thread(target=self._loop, daemon=True, name="lexitune-batcher")
@@ -97,8 +98,12 @@ class BatchScheduler:
         rows: list[_Row] = []
         cache = None
         while True:
+            self._retire(rows)
             if not rows:
-                rows, cache = [self.waiting.get()], None  # sleep until a request comes
+                if self.deferred:
+                    rows, cache = [self.deferred.pop(0)], None
+                else:
+                    rows, cache = [self.waiting.get()], None  # sleep until a request comes
             admitted = self._admit(rows)
             try:
                 cache = self._step(rows, admitted, cache)
@@ -120,16 +125,39 @@ class BatchScheduler:
 
     def _admit(self, rows: list[_Row]) -> list[_Row]:
         """Requests that arrived since the last step, up to the batch limit; the first row of a new
-        batch is already in `rows` and counts as admitted."""
+        batch is already in `rows` and counts as admitted. With a bound on adapters in memory, a
+        batch names at most that many adapters: the others wait for a later batch."""
         new = [rows[0]] if len(rows) == 1 and not rows[0].tokens else []
+        bound = self.registry.max_loaded
+        names = {row.adapter for row in rows} - {BASE_ROW}
+        later: list[_Row] = []
         while len(rows) < self.max_batch:
-            try:
-                row = self.waiting.get_nowait()
-            except queue.Empty:
-                break
+            if self.deferred:
+                row = self.deferred.pop(0)
+            else:
+                try:
+                    row = self.waiting.get_nowait()
+                except queue.Empty:
+                    break
+            if bound is not None and row.adapter != BASE_ROW and row.adapter not in names and len(names) >= bound:
+                later.append(row)
+                continue
+            if row.adapter != BASE_ROW:
+                names.add(row.adapter)
             rows.append(row)
             new.append(row)
+        self.deferred = later + self.deferred
         return new
+
+    def _retire(self, rows: list[_Row]) -> None:
+        """Unloaded adapters' weights go once no row of the batch still decodes with them."""
+        registry = self.registry
+        for name in list(registry.retiring):
+            if not any(row.adapter == name for row in rows):
+                with registry.lock:
+                    registry.retiring.discard(name)
+                    if name in registry.loaded:
+                        registry._drop_weights(name)
 
     @torch.inference_mode()
     def _step(self, rows: list[_Row], admitted: list[_Row], cache):

@@ -150,6 +150,7 @@ class AdapterRegistry:
         self.max_loaded = max_loaded
         self.runs_root = runs_root.resolve() if runs_root else None
         self.evictions = 0
+        self.retiring: set[str] = set()  # unloaded, waiting for running batch rows to finish
         self._base_context = None
         self.scheduler = None
         if max_batch > 1:
@@ -220,8 +221,8 @@ class AdapterRegistry:
         """Add the run at `runs_root / relative_path` as `name`; a LexituneError says why not."""
         if self.runs_root is None:
             raise LexituneError("adapters can only be loaded at runtime when the server was started with --runs DIR")
-        if name in self.served:
-            raise LexituneError(f"lora_name {name!r}: already served; unload it first")
+        if name in self.served or name in self.retiring:
+            raise LexituneError(f"lora_name {name!r}: already served; unload it first (or wait for its unloading)")
         path = (self.runs_root / relative_path).resolve()
         if not path.is_relative_to(self.runs_root):
             raise LexituneError(f"lora_path {relative_path!r}: not inside the runs folder")
@@ -234,12 +235,16 @@ class AdapterRegistry:
         return served
 
     def unload(self, name: str) -> None:
+        """No new request may name it at once; its weights go once no running batch row uses them."""
         if name == BASE_MODEL_ID or name not in self.served:
             raise LexituneError(f"lora_name {name!r}: not a served adapter")
         with self.lock:
             del self.served[name]
             if name in self.loaded:
-                self._drop_weights(name)
+                if self.scheduler is not None:
+                    self.retiring.add(name)  # the scheduler drops it between steps
+                else:
+                    self._drop_weights(name)
 
     def _ensure_loaded(self, name: str) -> None:
         """Called under the lock: the adapter's weights in memory, the least recently used one
