@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CANNED_ANSWER
+from tests.export.test_gguf_archs import tiny_qwen2  # noqa: F401  (a fixture)
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is a dev dependency: run make install")
 
@@ -58,3 +59,29 @@ def test_llama_cpp_stops_at_the_end_of_turn(canned_model, trained_run, tmp_path)
     (gguf,) = out.glob("*.gguf")
     [(text, finish)] = llama_answers(gguf, [[{"role": "user", "content": "Que veut dire TEC ?"}]], max_tokens=64)
     assert finish == "stop" and text.strip() == CANNED_ANSWER
+
+
+def test_llama_cpp_runs_the_qwen2_export(tiny_qwen2, tmp_path):
+    """The Qwen2 GGUF (biases, no q/k permutation, Qwen2's pre-tokenizer) in llama.cpp: the same
+    greedy tokens as transformers from the same prompt tokens."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from tests.export.test_gguf_archs import qwen2_gguf
+
+    path = qwen2_gguf(tiny_qwen2, tmp_path)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen2)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Que veut dire TEC ?"}], add_generation_prompt=True, tokenize=False
+    )
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    model = _llama(path)
+    assert model.tokenize(prompt.encode(), add_bos=False, special=True) == ids  # llama.cpp's own tokenizer
+    expected = AutoModelForCausalLM.from_pretrained(tiny_qwen2).generate(
+        __import__("torch").tensor([ids]), max_new_tokens=8, do_sample=False
+    )[0, len(ids) :].tolist()
+    got = []
+    for token in model.generate(ids, temp=0.0, top_k=1):
+        got.append(token)
+        if len(got) == 8:
+            break
+    assert got == expected

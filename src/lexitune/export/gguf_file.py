@@ -1,6 +1,8 @@
-"""Write a Llama-family model (SmolLM2, Llama, Mistral-shaped) as one GGUF file with the `gguf` library.
+"""Write a Llama-family model (SmolLM2, Llama, Mistral-shaped) or a Qwen2 model as one GGUF file with
+the `gguf` library.
 
-This follows what llama.cpp's `convert_hf_to_gguf.py` writes for `LlamaForCausalLM`, so llama.cpp,
+This follows what llama.cpp's `convert_hf_to_gguf.py` writes for `LlamaForCausalLM` (and
+`Qwen2ForCausalLM`: no q/k permutation, attention biases, Qwen2's pre-tokenizer), so llama.cpp,
 Ollama and transformers' GGUF loader read it: tensor names from `gguf`'s own name map, the q/k rows
 permuted as llama.cpp's rotary embedding expects, 1-D tensors in f32, and the tokenizer carried in
 full (byte-level BPE vocabulary, token types, merges, BOS/EOS/UNK/PAD ids, chat template). Losing the
@@ -22,7 +24,10 @@ from lexitune.errors import LexituneError
 
 # quant name → (type of 2-D weights, llama.cpp file type)
 QUANTS = {"f16": ("F16", "MOSTLY_F16"), "q8_0": ("Q8_0", "MOSTLY_Q8_0"), "q4_0": ("Q4_0", "MOSTLY_Q4_0")}
-_SUPPORTED = {"llama", "mistral"}
+# transformers model_type -> (gguf architecture, q/k rows permuted for llama.cpp's rotary layout).
+# llama.cpp's convert_hf_to_gguf.py permutes for Llama-family models only: Qwen2's rotary
+# embedding is computed in the NeoX (halves) layout HF already uses, and its q/k/v carry biases.
+_ARCHS = {"llama": ("LLAMA", True), "mistral": ("LLAMA", True), "qwen2": ("QWEN2", False)}
 
 
 def _permute(weights: np.ndarray, n_head: int) -> np.ndarray:
@@ -76,8 +81,11 @@ def _vocab(tokenizer) -> tuple[list[str], list[int], list[str]]:
     return tokens, [int(t) for t in types], merges
 
 
-def _pre_tokenizer(tokens: list[str]) -> str:
-    """llama.cpp picks its pre-tokenizer regex by name; SmolLM2's vocabulary is recognised by its first tokens."""
+def _pre_tokenizer(tokens: list[str], model_type: str) -> str:
+    """llama.cpp picks its pre-tokenizer regex by name: Qwen2's for Qwen2 models; SmolLM2's
+    vocabulary is recognised by its first tokens; GPT-2's otherwise."""
+    if model_type == "qwen2":
+        return "qwen2"
     return "smollm" if tokens[:3] == ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] else "gpt2"
 
 
@@ -90,15 +98,17 @@ def write_gguf(
     if quant not in QUANTS:
         raise LexituneError(f"--quant {quant}: choose one of {', '.join(QUANTS)}")
     cfg = model.config
-    if cfg.model_type not in _SUPPORTED:
-        raise LexituneError(f"gguf export supports Llama-family models (llama, mistral); this one is {cfg.model_type}")
+    if cfg.model_type not in _ARCHS:
+        raise LexituneError(f"gguf export supports {', '.join(sorted(_ARCHS))} models; this one is {cfg.model_type}")
+    arch_name, permute = _ARCHS[cfg.model_type]
+    arch = getattr(gguf.MODEL_ARCH, arch_name)
     rope = getattr(cfg, "rope_parameters", None) or {"rope_theta": getattr(cfg, "rope_theta", 10000.0)}
     if rope.get("rope_type", "default") != "default":
         raise LexituneError(f"gguf export: rope scaling {rope.get('rope_type')} is not supported yet")
     n_head, n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // n_head
 
-    writer = gguf.GGUFWriter(str(path), "llama")
+    writer = gguf.GGUFWriter(str(path), gguf.MODEL_ARCH_NAMES[arch])
     writer.add_type("model")
     writer.add_name(name)
     if license:
@@ -118,7 +128,7 @@ def write_gguf(
     tokens, types, merges = _vocab(tokenizer)
     writer.add_vocab_size(len(tokens))
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre(_pre_tokenizer(tokens))
+    writer.add_tokenizer_pre(_pre_tokenizer(tokens, cfg.model_type))
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(merges)
@@ -139,7 +149,7 @@ def write_gguf(
     if tokenizer.chat_template:
         writer.add_chat_template(tokenizer.chat_template)
 
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, cfg.num_hidden_layers)
+    names = gguf.get_tensor_name_map(arch, cfg.num_hidden_layers)
     tied = bool(getattr(cfg, "tie_word_embeddings", False))
     for hf_name, tensor in model.state_dict().items():
         if tied and hf_name == "lm_head.weight":
@@ -151,9 +161,9 @@ def write_gguf(
         if mapped is None:
             raise LexituneError(f"gguf export: no GGUF name for tensor {hf_name}")
         array = tensor.detach().to(torch.float32).numpy()
-        if hf_name.endswith("q_proj.weight"):
+        if permute and hf_name.endswith("q_proj.weight"):
             array = _permute(array, n_head)
-        elif hf_name.endswith("k_proj.weight"):
+        elif permute and hf_name.endswith("k_proj.weight"):
             array = _permute(array, n_kv)
         gguf_name = f"{mapped}.{suffix}"
         kind = _tensor_type(gguf_name, array, quant)
