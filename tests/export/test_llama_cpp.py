@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CANNED_ANSWER
-from tests.export.test_gguf_archs import tiny_qwen2  # noqa: F401  (a fixture)
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is a dev dependency: run make install")
 
@@ -76,9 +75,11 @@ def test_llama_cpp_runs_the_qwen2_export(tiny_qwen2, tmp_path):
     ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     model = _llama(path)
     assert model.tokenize(prompt.encode(), add_bos=False, special=True) == ids  # llama.cpp's own tokenizer
-    expected = AutoModelForCausalLM.from_pretrained(tiny_qwen2).generate(
-        __import__("torch").tensor([ids]), max_new_tokens=8, do_sample=False
-    )[0, len(ids) :].tolist()
+    expected = (
+        AutoModelForCausalLM.from_pretrained(tiny_qwen2)
+        .generate(__import__("torch").tensor([ids]), max_new_tokens=8, do_sample=False)[0, len(ids) :]
+        .tolist()
+    )
     got = []
     for token in model.generate(ids, temp=0.0, top_k=1):
         got.append(token)
