@@ -61,6 +61,7 @@ def kill_config(folder: Path, glossary: str = "culinary-fr", terms: int = 3, mod
     from lexitune.config import load_config, save_config
     from lexitune.glossary import load_from_config
 
+    folder.mkdir(parents=True, exist_ok=True)
     example = load_config(ROOT / "examples" / glossary / "lexitune.yaml")
     rows = [t.model_dump(include={"term", "definition", "aliases"}) for t in load_from_config(example.glossary)[:terms]]
     path = folder / f"{glossary}.json"
@@ -125,7 +126,9 @@ def kills(folder: Path, n: int = 10, seed: int = 0, config: Path | None = None) 
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        at = rng.uniform(0.05, 0.95) * duration
+        # One moment in each n-th of the run, so every stage is hit: loading and generation, the
+        # before-answers, training and its checkpoints, the after-evaluation.
+        at = rng.uniform(i / n, (i + 1) / n) * duration * 0.97
         run = folder / f"killed-{i}"
         process = subprocess.Popen(_command(config, run), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(at)
@@ -523,7 +526,8 @@ def write_report(results: dict) -> None:
             "## Training faults: SIGKILL, then `--resume`",
             "",
             f"`lexitune run` (shipped model, 3 culinary terms, fp32, a checkpoint every 3 steps) killed at "
-            f"{len(k['kills'])} random moments of its {k['uninterrupted_s']} s; each resumed with `--resume`.",
+            f"{len(k['kills'])} random moments of its {k['uninterrupted_s']} s, one in each tenth of the run; "
+            "each resumed with `--resume`.",
             "",
             f"- **identical to the uninterrupted run: {k['identical']} of {len(k['kills'])}** "
             "(adapter max abs difference ≤ 1e-6 and the same metrics.json, timing fields aside)",
