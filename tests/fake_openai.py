@@ -94,6 +94,7 @@ class FakeLLM:
         self.timeout_sleep = timeout_sleep
         self.faults: dict[str, list[str]] = {}
         self.reject_json_schema = False
+        self.reject_json_schema_status = 400
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -239,9 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
         with llm._lock:
             record["seq"] = sum(r["key"] == key for r in llm.requests)
             llm.requests.append(record)
-        if rejected:  # an older server: JSON mode yes, JSON schema no
+        if rejected:  # an older server: JSON mode yes, JSON schema no (llama-cpp-python says so with a 500)
             self._send(
-                400,
+                llm.reject_json_schema_status,
                 {
                     "error": {
                         "message": "response_format type json_schema is not supported",

@@ -64,14 +64,17 @@ def test_a_request_failing_past_max_retries_is_an_error_not_a_crash(llm, tmp_pat
     assert len(llm.received("PER")) == 3 and client.usage.failed == 1
 
 
-def test_json_schema_rejected_falls_back_to_json_object(llm, tmp_path):
+@pytest.mark.parametrize("status", [400, 500])  # 500 naming response_format: llama-cpp-python's way
+def test_json_schema_rejected_falls_back_to_json_object_with_the_schema(llm, tmp_path, status):
     llm.reject_json_schema = True
+    llm.reject_json_schema_status = status
     client = LLMClient(_cfg(llm, tmp_path, concurrency=1), "generate")
     replies = client.run(_requests())
-    assert all(r.error is None for r in replies) and client.mode == "json_object"
+    assert all(r.error is None for r in replies) and client.mode == "json_object_schema"
     # Only the first request pays for the discovery: the client remembers what the server accepts.
-    kinds = [(r["body"].get("response_format") or {}).get("type") for r in llm.requests]
-    assert kinds == ["json_schema", "json_object", "json_object", "json_object"]
+    formats = [r["body"].get("response_format") or {} for r in llm.requests]
+    assert [f.get("type") for f in formats] == ["json_schema", "json_object", "json_object", "json_object"]
+    assert all("schema" in f for f in formats[1:]) and client.usage.retries == 0
 
 
 def test_cached_replies_cost_no_request_and_a_new_attempt_does(llm, tmp_path):

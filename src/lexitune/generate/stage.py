@@ -27,9 +27,15 @@ def prepare_data(
         if not terms and config.generate.conversations is None:
             raise LexituneError("glossary.path: no glossary given (and no generate.conversations file)")
         report: dict = {}
-        train_set, test_set = generate_conversations(
-            terms, config.generate, config.seed, report=report, augment_share=config.experimental.augment
-        )
+        try:
+            train_set, test_set = generate_conversations(
+                terms, config.generate, config.seed, report=report, augment_share=config.experimental.augment
+            )
+        except LexituneError as e:
+            if report:  # every term failed: the report says what each got and why, for the user to read
+                write_json(run.generation_report, report)
+                raise LexituneError(f"{e}; per term: {run.generation_report}") from None
+            raise
         write_conversations(run.train_data, train_set)
         write_conversations(run.test_data, test_set)
         if report:  # what an LLM backend kept, dropped and why, and what it cost

@@ -7,8 +7,10 @@
 - Timeouts, 429, 5xx and dropped connections are retried with exponential backoff and jitter;
   a `Retry-After` (or `retry-after-ms`) header from the server wins over our own schedule. The
   openai library's own retries are switched off so that there is one policy, and it is ours.
-- Structured output: `json_schema` is asked first; a server that rejects it (400/422) is asked
-  again with `json_object`, then with plain text, and the client remembers what worked. Replies
+- Structured output: `json_schema` is asked first; a server that rejects it (400/422, or a 5xx
+  naming response_format) is asked again with `json_object` and the schema beside it (which
+  llama-cpp-python turns into a grammar), then plain `json_object`, then plain text, and the
+  client remembers what worked. Replies
   are parsed tolerantly anyway (`extract.py`), because some servers accept the option and ignore it.
 - Every successful reply is cached on disk, keyed by the request (model, messages, temperature,
   schema, attempt), before it is used: a killed run resumes without asking twice.
@@ -34,7 +36,9 @@ from lexitune.config import EndpointConfig
 from lexitune.errors import LexituneError
 from lexitune.llm.cache import ReplyCache
 
-MODES = ["json_schema", "json_object", "text"]
+# json_object_schema: JSON mode with the schema beside it, llama-cpp-python's way of asking for a
+# grammar (its server refuses json_schema, and honours {"type": "json_object", "schema": ...}).
+MODES = ["json_schema", "json_object_schema", "json_object", "text"]
 MAX_WAIT = 120.0  # seconds: a Retry-After beyond this is capped, so a run never sleeps for hours
 
 
@@ -111,6 +115,8 @@ class LLMClient:
                 "type": "json_schema",
                 "json_schema": {"name": request.schema_name, "schema": request.schema, "strict": True},
             }
+        elif request.schema is not None and mode == "json_object_schema":
+            body["response_format"] = {"type": "json_object", "schema": request.schema}
         elif request.schema is not None and mode == "json_object":
             body["response_format"] = {"type": "json_object"}
         return body
@@ -184,7 +190,8 @@ class LLMClient:
             return Reply(text=text, mode=mode)
 
     def _downgrade(self, mode: str) -> bool:
-        """json_schema → json_object → text, once for the whole client (the first request to fail decides)."""
+        """json_schema → json_object with the schema → json_object → text, once for the whole client
+        (the first request to fail decides)."""
         if self.cfg.structured != "auto" or mode == "text":
             return False
         if self.mode == mode:
@@ -221,7 +228,11 @@ class LLMClient:
             raise _Transient(f"connection error ({type(e.__cause__).__name__ if e.__cause__ else 'closed'})") from None
         except openai.APIStatusError as e:
             status = e.status_code
-            if status in (400, 404, 415, 422) and "response_format" in body:
+            if "response_format" in body and (
+                status in (400, 404, 415, 422) or (status >= 500 and "response_format" in str(e.message))
+            ):
+                # Some servers (llama-cpp-python) answer a response_format they do not know with a 500
+                # naming it: a refusal of the option, not a fault to retry.
                 raise _Unsupported() from None
             if status == 429 or status == 408 or status >= 500:
                 raise _Transient(f"HTTP {status}", _retry_after(e.response)) from None
