@@ -43,7 +43,8 @@ class EndpointConfig(_Section):
         1.0, ge=0, description="first retry wait in seconds, doubled each retry, with jitter (Retry-After wins)"
     )
     structured: Literal["auto", "json_schema", "json_object", "text"] = Field(
-        "auto", description="how JSON is asked for: auto tries json_schema, then json_object, then plain text"
+        "auto",
+        description="how JSON is asked for: auto tries json_schema, then json_object with the schema (llama-cpp-python), then json_object, then plain text",
     )
     cache_dir: Path | None = Field(
         None, description="replies cached here, keyed by request (default: <lexitune cache>/llm)"
