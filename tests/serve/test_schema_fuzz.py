@@ -33,8 +33,12 @@ def fuzz_server(url: str, examples: int = EXAMPLES, headers: dict | None = None)
             if isinstance(body, dict):
                 if statuses.total() % 2 == 0:
                     body["model"] = models[statuses.total() % len(models)]
+                # Keep generation short: a valid length becomes at most 4, a missing one 4 (the server's
+                # default of 256 is tested elsewhere); invalid values stay, for the server to refuse.
                 if isinstance(body.get("max_tokens"), int) and body["max_tokens"] > 0:
-                    body["max_tokens"] = min(body["max_tokens"], 4)  # keep generation short; any value is legal
+                    body["max_tokens"] = min(body["max_tokens"], 4)
+                elif "max_tokens" not in body and "max_completion_tokens" not in body:
+                    body["max_tokens"] = 4
             response = case.call(base_url=url, headers=headers, timeout=120)
             statuses[response.status_code] += 1
             if response.status_code >= 500:
