@@ -169,6 +169,7 @@ def faults(folder: Path, rates=(0.1, 0.3, 0.6), terms: int = 15, seed: int = 0, 
         rows = [_faults_once(folder / f"r{i}", rate, terms, seed + i) for i in range(repeats)]
         merged = {key: sum(r[key] for r in rows) for key in ("terms", "kept", "failed", "lost_silently", "requests")}
         merged["seconds"] = round(sum(r["seconds"] for r in rows), 1)
+        merged["draws"] = repeats
         merged["failure_reasons"] = sorted({x for r in rows for x in r["failure_reasons"]})
         merged["faults_injected"] = dict(sum((Counter(r["faults_injected"]) for r in rows), Counter()))
         out[str(rate)] = merged
@@ -340,7 +341,9 @@ def scaling(folder: Path, sizes=(1, 4, 16)) -> dict:
                 path.write_bytes(header + b"\n" + b"".join(_renamed(body, k) for k in range(mb)))
             else:
                 path.write_bytes(b"".join(_renamed(one, k) for k in range(mb)))
-            done = subprocess.run([sys.executable, "-c", LOAD_PROBE, str(path)], env=ENV, capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, "-c", LOAD_PROBE, str(path)], env=ENV, capture_output=True, text=True
+            )
             n, seconds, peak = done.stdout.split()
             out[f"{ext} {mb} MB"] = {
                 "terms": int(n),
@@ -512,12 +515,21 @@ def server(
 # --- report --------------------------------------------------------------------------------------
 
 
+def machine() -> str:
+    """The CPU's model name and core count, as /proc/cpuinfo gives them."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0] if names else platform.machine()}, {os.cpu_count()} cores"
+
+
 def write_report(results: dict) -> None:
     lines = [
         "# Reliability",
         "",
         "Written by `python bench/reliability.py` from `bench/reliability.json`; do not edit by hand. "
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
+        f"Machine: {machine()}. "
         "Each part is also a test in the suite at a smaller size (see docs/development.md).",
         "",
     ]
@@ -543,10 +555,12 @@ def write_report(results: dict) -> None:
             )
         lines.append("")
     if f := results.get("faults"):
+        first = next(iter(f.values()))
         lines += [
             "## Generation faults",
             "",
-            f"The culinary glossary ({next(iter(f.values()))['terms']} terms) written by the scripted OpenAI-compatible server "
+            f"The culinary glossary ({first['terms'] // first.get('draws', 1)} terms, {first.get('draws', 1)} draws with "
+            "other faults each, summed below) written by the scripted OpenAI-compatible server "
             "(tests/fake_openai.py) with a share of its replies faulty: "
             + ", ".join(FAULT_KINDS)
             + ". Timeout 1 s, 3 retries.",
@@ -605,7 +619,7 @@ def write_report(results: dict) -> None:
             "- each adapter answering its own glossary (definition in the answer): "
             + ", ".join(f"{k} {v:.2f}" for k, v in s["own_glossary_recall"].items()),
             f"- latency p50 {s['p50_s']} s, p99 {s['p99_s']} s; throughput {s['requests_per_s']} requests/s "
-            "(one request decodes at a time today: see the serving issue)",
+            "(batched decoding: bench/SERVE.md compares it with one request at a time)",
             f"- schemathesis: **{s['schemathesis_requests']} generated requests, {s['schemathesis_5xx']} with a 5xx**; "
             f"statuses {s['schemathesis_statuses']}",
             "- limits (tests/serve/test_hostile.py): body ≤ 1 MB (413, also for bodies without a length), ≤ 512 "

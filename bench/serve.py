@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import socket
 import sys
 import tempfile
@@ -144,11 +142,13 @@ def bench(runs: dict[str, Path], clients: list[int]) -> dict:
 
 
 def write_report(results: dict) -> None:
+    from bench.reliability import machine
+
     lines = [
         "# Serving bench",
         "",
         "Written by `python bench/serve.py`; do not edit by hand. "
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
+        f"Machine: {machine()}. "
         "The shipped SmolLM2-135M-Instruct with two adapters (culinary-fr and invented-en, 3 terms each) and the "
         f"base model, their held-out questions mixed, greedy, {MAX_TOKENS}-token answers, the official openai "
         "client on loopback; each client sends its requests one after the other. `one at a time` is the same "
