@@ -648,7 +648,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=["kills", "faults", "fuzz", "scaling", "server"])
     parser.add_argument("--quick", action="store_true", help="the test suite's sizes")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--report", action="store_true", help="only rewrite docs/RELIABILITY.md from the results")
     args = parser.parse_args()
+    if args.report:
+        write_report(json.loads(RESULTS.read_text()))
+        return
     parts = args.only or ["fuzz", "scaling", "faults", "kills", "server"]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     work = args.work or Path(tempfile.mkdtemp(prefix="lexitune-reliability-"))

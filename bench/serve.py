@@ -177,7 +177,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="*", default=[16, 64])
     parser.add_argument("--work", type=Path, default=None, help="where the adapters' runs are (made if missing)")
+    parser.add_argument("--report", action="store_true", help="only rewrite bench/SERVE.md from bench/serve.json")
     args = parser.parse_args()
+    if args.report:
+        write_report(json.loads(RESULTS.read_text()))
+        return
     from bench.reliability import _train_adapters
 
     work = args.work or Path(tempfile.mkdtemp(prefix="lexitune-serve-"))
