@@ -296,7 +296,7 @@ class Config(_Section):
     )
     recipe_version: int | None = Field(None, description="the recipe's version (written by lexitune; read-only)")
     name: str = Field(
-        "run", max_length=100, description="run name, used for the default run folder (letters, digits, . _ -)"
+        "run", max_length=100, description="run name, used for the default run folder (a folder name, not a path)"
     )
     seed: int = Field(0, description="seed for data generation and training")
     glossary: GlossaryConfig = Field(default_factory=GlossaryConfig)
@@ -310,11 +310,10 @@ class Config(_Section):
     @field_validator("name")
     @classmethod
     def _a_folder_name(cls, value: str) -> str:
-        # The name becomes runs/<name>: a path in it would write the run somewhere else.
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError(
-                "expected a plain folder name: letters, digits, '.', '_' and '-', starting with a letter or digit"
-            )
+        # The name becomes runs/<name>: a path in it would write the run somewhere else. (Spaces
+        # and accents are fine: runs made before this check must still load.)
+        if not value.strip() or value.startswith(".") or any(c in value for c in "/\\\0"):
+            raise ValueError("expected a folder name, not a path: no '/', '\\', or leading '.'")
         return value
 
     @field_validator("tracking", mode="before")
