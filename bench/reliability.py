@@ -356,7 +356,7 @@ def scaling(folder: Path, sizes=(1, 4, 16)) -> dict:
 
 def _renamed(block: bytes, k: int) -> bytes:
     """The 1 MB block with its terms renamed (T00001 -> T00001x3), so copies are not duplicates."""
-    return block.replace(b"T", b"T") if k == 0 else re.sub(rb"T(\d{5})", lambda m: b"T" + m[1] + b"x%d" % k, block)
+    return block if k == 0 else re.sub(rb"T(\d{5})", lambda m: b"T" + m[1] + b"x%d" % k, block)
 
 
 def _mangle_bytes(sample: bytes, rng: random.Random) -> bytes:
