@@ -28,6 +28,7 @@ import random
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -417,7 +418,32 @@ def _one_megabyte(ext: str) -> bytes:
     ).encode()
 
 
-# --- server --------------------------------------------------------------------------------------
+# --- server ---------------------------------------------------------------------------------------
+
+
+class Server:
+    """The app of `lexitune serve` on a free loopback port, in a thread."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        from lexitune.serve.guard import uvicorn_config
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
 
 
 def server(
@@ -429,7 +455,6 @@ def server(
     from tests.serve.test_schema_fuzz import fuzz_server
 
     from lexitune.serve import AdapterRegistry, create_app
-    from lexitune.serve.guard import uvicorn_config
 
     registry = AdapterRegistry.from_runs(runs)
     questions = {}
@@ -438,56 +463,44 @@ def server(
         questions[name] = [
             (r["messages"][0]["content"], r["term"]) for r in test if r["style"].split(".")[0] in ("fr", "en")
         ]
-    import socket
+    with Server(create_app(registry, api_key="sk-bench")) as base_url:
+        url = base_url.removesuffix("/v1")
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="sk-bench", max_retries=0, timeout=600)
 
-    import uvicorn
+        def ask(name: str, question: str, stream: bool) -> str:
+            messages = [{"role": "user", "content": question}]
+            if stream:
+                parts = client.chat.completions.create(model=name, messages=messages, max_tokens=24, stream=True)
+                return "".join(c.choices[0].delta.content or "" for c in parts if c.choices)
+            return (
+                client.chat.completions.create(model=name, messages=messages, max_tokens=24).choices[0].message.content
+            )
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(registry, api_key="sk-bench")
-    instance = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    while not instance.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="sk-bench", max_retries=0, timeout=600)
+        # One at a time first: what each adapter answers to each question, alone.
+        expected = {(n, q): ask(n, q, False) for n, qs in questions.items() for q, _ in qs}
+        plan = [(n, q, i % 2 == 1) for i, (n, q) in enumerate(sorted(expected) * (requests // len(expected) + 1))][
+            :requests
+        ]
+        random.Random(0).shuffle(plan)
+        latencies, errors, wrong = [], [], []
 
-    def ask(name: str, question: str, stream: bool) -> str:
-        messages = [{"role": "user", "content": question}]
-        if stream:
-            parts = client.chat.completions.create(model=name, messages=messages, max_tokens=24, stream=True)
-            return "".join(c.choices[0].delta.content or "" for c in parts if c.choices)
-        return client.chat.completions.create(model=name, messages=messages, max_tokens=24).choices[0].message.content
+        def one(item):
+            name, question, stream = item
+            start = time.perf_counter()
+            try:
+                text = ask(name, question, stream)
+            except Exception as e:  # any error is counted, whatever it is
+                errors.append(f"{type(e).__name__}: {e}")
+                return
+            latencies.append(time.perf_counter() - start)
+            if text != expected[(name, question)]:
+                wrong.append((name, question, text[:80]))
 
-    # One at a time first: what each adapter answers to each question, alone.
-    expected = {(n, q): ask(n, q, False) for n, qs in questions.items() for q, _ in qs}
-    plan = [(n, q, i % 2 == 1) for i, (n, q) in enumerate(sorted(expected) * (requests // len(expected) + 1))][
-        :requests
-    ]
-    random.Random(0).shuffle(plan)
-    latencies, errors, wrong = [], [], []
-
-    def one(item):
-        name, question, stream = item
-        start = time.perf_counter()
-        try:
-            text = ask(name, question, stream)
-        except Exception as e:  # any error is counted, whatever it is
-            errors.append(f"{type(e).__name__}: {e}")
-            return
-        latencies.append(time.perf_counter() - start)
-        if text != expected[(name, question)]:
-            wrong.append((name, question, text[:80]))
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, plan))
-    wall = time.perf_counter() - started
-    statuses = fuzz_server(url, examples=fuzz_examples, headers={"Authorization": "Bearer sk-bench"})
-    instance.should_exit = True
-    thread.join(timeout=30)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(one, plan))
+        wall = time.perf_counter() - started
+        statuses = fuzz_server(url, examples=fuzz_examples, headers={"Authorization": "Bearer sk-bench"})
     latencies.sort()
     own = {}
     for name, run in runs.items():  # does each adapter answer its own glossary's questions with its definitions?

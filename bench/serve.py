@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,31 +30,6 @@ sys.path.insert(0, str(ROOT))
 OUT_MD = ROOT / "bench" / "SERVE.md"
 RESULTS = ROOT / "bench" / "serve.json"
 MAX_TOKENS = 48
-
-
-class Server:
-    """The app of `lexitune serve` on a free loopback port, in a thread."""
-
-    def __init__(self, app):
-        import uvicorn
-
-        from lexitune.serve.guard import uvicorn_config
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
-
-    def __enter__(self):
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 def questions_of(runs: dict[str, Path]) -> list[tuple[str, str, str]]:
@@ -117,6 +90,8 @@ def recall(jobs: list, answers: list[str]) -> dict[str, float]:
 
 
 def bench(runs: dict[str, Path], clients: list[int]) -> dict:
+    from bench.reliability import Server
+
     from lexitune.serve import AdapterRegistry, create_app
 
     jobs = questions_of(runs)

@@ -36,6 +36,17 @@ def real_model_dir() -> Path:
     return default_model_dir()
 
 
+# The tiny test models' shape (Llama here, Qwen2 in tests/export/conftest.py): seconds, not minutes.
+TINY_SHAPE = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=512,
+)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, real_model_dir) -> Path:
     """A 2-layer, 64-wide Llama saved with SmolLM2's tokenizer: a drop-in `model.name` for tests."""
@@ -45,12 +56,7 @@ def tiny_model_dir(tmp_path_factory, real_model_dir) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(real_model_dir)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
+        **TINY_SHAPE,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

@@ -54,14 +54,11 @@ def tiny_qwen2(real_model_dir, tmp_path_factory):
 
     tokenizer = AutoTokenizer.from_pretrained(real_model_dir)
     tokenizer.chat_template = QWEN2_TEMPLATE
+    from tests.conftest import TINY_SHAPE
+
     config = Qwen2Config(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
+        **TINY_SHAPE,
         tie_word_embeddings=True,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
