@@ -34,6 +34,7 @@ VERBS: dict[str, str] = {
     "export": "lexitune.export",
     "push": "lexitune.export.push",
     "recipes": "lexitune.recipes",
+    "ui": "lexitune.ui",
 }
 
 ConfigArg = Annotated[
@@ -226,6 +227,33 @@ def serve(
         f"serving {', '.join(registry.names)} on http://{host}:{port}/v1" + (" (API key required)" if key else "")
     )
     uvicorn.Server(uvicorn_config(create_app(registry, api_key=key, admin_key=admin), host, port)).run()
+
+
+@app.command()
+def ui(
+    runs: Annotated[
+        Path, typer.Option(help="the runs folder: runs started here go in it, and every run in it is listed")
+    ] = Path("runs"),
+    host: Annotated[
+        str, typer.Option(help="address to listen on (beyond this machine only with a token)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 7860,
+    token_env: Annotated[
+        str, typer.Option(help="environment variable holding the access token (needed for any --host but this machine)")
+    ] = "LEXITUNE_UI_TOKEN",
+) -> None:
+    """A local web app: glossary, data, training with live progress, runs, chat and exports."""
+    import uvicorn
+
+    from lexitune.serve.guard import uvicorn_config
+    from lexitune.ui import create_app, require_token
+
+    token = os.environ.get(token_env) or None
+    require_token(host, token)
+    console.print(
+        f"lexitune ui on http://{host}:{port}/ (runs in {runs.resolve()})" + (" (token required)" if token else "")
+    )
+    uvicorn.Server(uvicorn_config(create_app(runs, token=token), host, port)).run()
 
 
 def _env_key(variable: str | None, option: str) -> str | None:

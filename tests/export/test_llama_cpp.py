@@ -9,21 +9,11 @@ from __future__ import annotations
 import llama_cpp  # a dev dependency: `make install` builds it once, pip caches the wheel
 import pytest
 
-from tests.conftest import CANNED_ANSWER
+from tests.conftest import CANNED_ANSWER, load_bench
 
-
-def _llama(path):
-    return llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, verbose=False, seed=0)
-
-
-def llama_answers(path, conversations: list[list[dict]], max_tokens: int) -> list[tuple[str, str]]:
-    """(text, finish_reason) for each conversation, greedy, with the GGUF's own chat template."""
-    model = _llama(path)
-    out = []
-    for messages in conversations:
-        r = model.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1)
-        out.append((r["choices"][0]["message"]["content"], r["choices"][0]["finish_reason"]))
-    return out
+# bench/gguf_llama.py asks llama.cpp as the tests do: one reading of a GGUF for both.
+_BENCH = load_bench("gguf_llama")
+llama_answers = _BENCH.llama_answers
 
 
 # The random tiny model's next-token scores are nearly flat, so q8_0's rounding flips some greedy
@@ -63,66 +53,57 @@ def test_llama_cpp_stops_at_the_end_of_turn(canned_model, trained_run, tmp_path)
 
 
 def test_llama_cpp_runs_the_qwen2_export(tiny_qwen2, tmp_path):
-    """The Qwen2 GGUF (biases, no q/k permutation, Qwen2's pre-tokenizer) in llama.cpp: the same
-    greedy tokens as transformers from the same prompt tokens."""
+    """Biases, no q/k permutation, Qwen2's pre-tokenizer."""
+    llama_cpp_reads_as_transformers(tiny_qwen2, tmp_path)
+
+
+def test_llama_cpp_runs_the_sentencepiece_export(tiny_spm_llama, tmp_path):
+    """Llama-2-style: scores, byte fallback, the "▁" prefix, an untied output layer."""
+    llama_cpp_reads_as_transformers(tiny_spm_llama, tmp_path)
+
+
+def llama_cpp_reads_as_transformers(model_dir, tmp_path) -> None:
+    """llama.cpp's own tokenizer gives the prompt's tokens, and its greedy decoding the same
+    tokens as transformers."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tests.export.test_gguf_archs import qwen2_gguf
+    from tests.export.test_gguf_archs import gguf_of
 
-    path = qwen2_gguf(tiny_qwen2, tmp_path)
-    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen2)
-    prompt = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "Que veut dire TEC ?"}], add_generation_prompt=True, tokenize=False
-    )
-    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    model = _llama(path)
-    assert model.tokenize(prompt.encode(), add_bos=False, special=True) == ids  # llama.cpp's own tokenizer
-    expected = (
-        AutoModelForCausalLM.from_pretrained(tiny_qwen2)
-        .generate(__import__("torch").tensor([ids]), max_new_tokens=8, do_sample=False)[0, len(ids) :]
-        .tolist()
-    )
-    got = []
-    for token in model.generate(ids, temp=0.0, top_k=1):
-        got.append(token)
-        if len(got) == 8:
-            break
-    assert got == expected
+    path = gguf_of(model_dir, tmp_path)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    for messages in (
+        [{"role": "user", "content": "Que veut dire TEC ?"}],
+        [{"role": "system", "content": "Tu es l'assistant."}, {"role": "user", "content": "Ça déçoit ! 中 TEC?"}],
+    ):
+        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        model = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, verbose=False, seed=0)
+        assert model.tokenize(prompt.encode(), add_bos=False, special=True) == ids  # llama.cpp's own tokenizer
+        expected = (
+            AutoModelForCausalLM.from_pretrained(model_dir)
+            .generate(__import__("torch").tensor([ids]), max_new_tokens=8, do_sample=False)[0, len(ids) :]
+            .tolist()
+        )
+        got = []
+        for token in model.generate(ids, temp=0.0, top_k=1):
+            got.append(token)
+            if len(got) == 8:
+                break
+        assert got == expected
 
 
 @pytest.mark.slow
 def test_llama_cpp_answers_the_real_tuned_model_as_measured(real_plain_run, tmp_path):
     """The shipped SmolLM2 taught 4 culinary terms: its held-out answers through llama.cpp at f16,
     q8_0 and q4_0 against the run's own (transformers, unmerged adapter) answers and recall."""
-    import json
-
-    from lexitune.evaluate.metrics import contains_definition
-    from lexitune.export import export_run
-    from lexitune.generate import read_conversations
-    from lexitune.generate.split import family
-    from lexitune.inference import with_system
-    from lexitune.rundir import RunDir
-
     run, _ = real_plain_run
-    config = RunDir(run).load_config()
-    rows = [json.loads(line) for line in RunDir(run).answers.read_text(encoding="utf-8").splitlines()]
-    asked = read_conversations(RunDir(run).test_data)[: len(rows)]  # answers.jsonl keeps the test set's order
-    pairs = [(c, r) for c, r in zip(asked, rows, strict=True) if family(c.style) == "forward"]
-    rows = [r for _, r in pairs]
-    conversations = [with_system(config.generate.system_prompt, c.prompt_messages()) for c, _ in pairs]
-    tuned_recall = sum(bool(r["after_exact"]) for r in rows) / len(rows)
-    figures = {}
-    for quant in ("f16", "q8_0", "q4_0"):
-        out = export_run(run, "gguf", tmp_path / quant, quant=quant)
-        (gguf,) = out.glob("*.gguf")
-        answers = llama_answers(gguf, conversations, max_tokens=24)
-        same = sum(a.strip() == r["after"].strip() for (a, _), r in zip(answers, rows, strict=True)) / len(rows)
-        recall = sum(contains_definition(a, r["expected"]) for (a, _), r in zip(answers, rows, strict=True)) / len(rows)
-        figures[quant] = {"identical": round(same, 3), "recall": round(recall, 3)}
-    print(f"llama.cpp on the real tuned model (transformers recall {tuned_recall:.3f}): {figures}")
-    # Measured 2026-12-02: f16 12 of 12 the same text, recall equal; q8_0 10 of 12 (llama.cpp also
-    # rounds the activations to 8 bits), recall 1.00 against 0.92; q4_0 5 of 12, recall 0.50.
-    assert figures["f16"]["identical"] >= 0.9, figures
-    assert figures["q8_0"]["identical"] >= 0.75, figures
+    figures = _BENCH.compare(run, tmp_path)  # as many tokens as the run answered with
+    n = figures["questions"]
+    print(f"llama.cpp on the real tuned model: {figures}")
+    # Measured 2026-12-02 (12 questions): f16 12 of 12 the same text, recall equal; q8_0 10 of 12
+    # before its output projection was kept in f16; q4_0 5 of 12, recall 0.50. On the culinary
+    # robust run's 45 questions (bench/GGUF.md): f16 45 of 45, q8_0 41 of 45.
+    assert figures["f16"]["identical"] >= 0.9 * n, figures
+    assert figures["q8_0"]["identical"] >= 0.75 * n, figures
     for quant in ("f16", "q8_0"):
-        assert figures[quant]["recall"] >= tuned_recall - 1 / len(rows), figures
+        assert figures[quant]["recall"] >= figures["transformers_recall"] - 1 / n, figures

@@ -1,11 +1,12 @@
-"""Write a Llama-family model (SmolLM2, Llama, Mistral-shaped) or a Qwen2 model as one GGUF file with
-the `gguf` library.
+"""Write a Llama-family model (SmolLM2, Llama, Llama-2, Mistral-shaped) or a Qwen2 model as one GGUF
+file with the `gguf` library.
 
 This follows what llama.cpp's `convert_hf_to_gguf.py` writes for `LlamaForCausalLM` (and
 `Qwen2ForCausalLM`: no q/k permutation, attention biases, Qwen2's pre-tokenizer), so llama.cpp,
 Ollama and transformers' GGUF loader read it: tensor names from `gguf`'s own name map, the q/k rows
 permuted as llama.cpp's rotary embedding expects, 1-D tensors in f32, and the tokenizer carried in
-full (byte-level BPE vocabulary, token types, merges, BOS/EOS/UNK/PAD ids, chat template). Losing the
+full (byte-level BPE with its merges, or SentencePiece with its scores and byte tokens; token types,
+BOS/EOS/UNK/PAD ids, chat template). Losing the
 chat template or the end-of-turn token is the usual way a GGUF export goes wrong, so both are read
 back by the tests.
 
@@ -15,6 +16,8 @@ back by the tests.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +42,17 @@ def _permute(weights: np.ndarray, n_head: int) -> np.ndarray:
     )
 
 
-def _tensor_type(name: str, array: np.ndarray, quant: str):
+def _tensor_type(name: str, array: np.ndarray, quant: str, tied: bool = False):
     import gguf
 
     if array.ndim == 1:
         return gguf.GGMLQuantizationType.F32
+    output = name == "output.weight" or (tied and name == "token_embd.weight")
+    if quant == "q8_0" and output:
+        # The output projection picks each greedy token, and a tuned model's near-tied phrasings
+        # flip under 8-bit rounding there: measured on the culinary run in llama.cpp, 38 of 45
+        # answers kept their text with it in q8_0, 41 of 45 in f16 (bench/GGUF.md), for 25 MB.
+        return gguf.GGMLQuantizationType.F16
     wanted = getattr(gguf.GGMLQuantizationType, QUANTS[quant][0])
     if quant == "q4_0" and name == "token_embd.weight":
         wanted = gguf.GGMLQuantizationType.Q8_0  # as llama.cpp does: 4-bit embeddings hurt every token
@@ -52,33 +61,74 @@ def _tensor_type(name: str, array: np.ndarray, quant: str):
     return wanted if array.shape[-1] % block == 0 else gguf.GGMLQuantizationType.F16
 
 
-def _vocab(tokenizer) -> tuple[list[str], list[int], list[str]]:
-    """Tokens by id, their llama.cpp types, and the BPE merges, from the tokenizer's own JSON."""
+_BYTE_TOKEN = re.compile(r"<0x[0-9A-Fa-f]{2}>")
+
+
+@dataclass
+class Vocab:
+    """What llama.cpp needs of a tokenizer: `model` "gpt2" (byte-level BPE: merges) or "llama"
+    (SentencePiece: scores, byte-fallback tokens, the "▁" word prefix)."""
+
+    model: str
+    tokens: list[str]
+    types: list[int]
+    merges: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    space_prefix: bool = False
+
+
+def _vocab(tokenizer) -> Vocab:
+    """The tokenizer's own JSON, read as llama.cpp's converter reads it: byte-level BPE as "gpt2";
+    SentencePiece BPE (byte fallback, as Llama-2 and Mistral v1 ship it in tokenizer.json) as
+    "llama"."""
     import gguf
 
     state = json.loads(tokenizer.backend_tokenizer.to_str())
     model = state["model"]
-    if model.get("type") != "BPE":
-        raise LexituneError(f"gguf export: tokenizer type {model.get('type')} is not supported (byte-level BPE only)")
+    kind = model.get("type")
+    if kind != "BPE":
+        raise LexituneError(f"gguf export: tokenizer type {kind} is not supported (BPE or SentencePiece BPE only)")
+    sentencepiece = bool(model.get("byte_fallback"))
     added = {t["id"]: t for t in state.get("added_tokens", [])}
-    by_id = {i: t for t, i in model["vocab"].items()} | {i: t["content"] for i, t in added.items()}
+    # A SentencePiece BPE model merges the highest-scored pair first; tokenizer.json keeps the
+    # pieces in score order, so minus the id ranks them as SentencePiece did.
+    pieces = {i: (t, -float(i)) for t, i in model["vocab"].items()}
+    by_id = {i: p for i, (p, _) in pieces.items()} | {i: t["content"] for i, t in added.items()}
     size = max(len(tokenizer), max(by_id) + 1)
-    tokens, types = [], []
+    unk = tokenizer.unk_token_id
+    tokens, types, scores = [], [], []
     for i in range(size):
-        if i not in by_id:
+        token = by_id.get(i)
+        scores.append(pieces[i][1] if i in pieces and sentencepiece else 0.0)
+        if token is None:
             tokens.append(f"[PAD{i}]")
             types.append(gguf.TokenType.UNUSED)
+            continue
+        tokens.append(token)
+        if sentencepiece and i == unk:
+            types.append(gguf.TokenType.UNKNOWN)
+        elif sentencepiece and _BYTE_TOKEN.fullmatch(token):
+            types.append(gguf.TokenType.BYTE)
+        elif added.get(i, {}).get("special"):
+            types.append(gguf.TokenType.CONTROL)
+        elif i in added:
+            types.append(gguf.TokenType.USER_DEFINED)
         else:
-            tokens.append(by_id[i])
-            types.append(
-                gguf.TokenType.CONTROL
-                if added.get(i, {}).get("special")
-                else gguf.TokenType.USER_DEFINED
-                if i in added
-                else gguf.TokenType.NORMAL
-            )
+            types.append(gguf.TokenType.NORMAL)
+    types = [int(t) for t in types]
+    if sentencepiece:
+        return Vocab("llama", tokens, types, scores=scores, space_prefix=_space_prefix(state))
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges", [])]
-    return tokens, [int(t) for t in types], merges
+    return Vocab("gpt2", tokens, types, merges=merges)
+
+
+def _space_prefix(state: dict) -> bool:
+    """Whether llama.cpp must put "▁" before the text after each special token, as a Prepend
+    normalizer (Llama-2) or a Metaspace pre-tokenizer prepending "always" does. A Metaspace
+    prepending only to the "first" piece of text adds nothing after a special token, and a chat
+    prompt starts with one (BOS or a turn marker): no prefix then, as for Gemma."""
+    text = json.dumps([state.get("normalizer"), state.get("pre_tokenizer")])
+    return '"Prepend"' in text or '"prepend_scheme": "always"' in text
 
 
 def _pre_tokenizer(tokens: list[str], model_type: str) -> str:
@@ -125,13 +175,17 @@ def write_gguf(
     writer.add_file_type(getattr(gguf.LlamaFileType, QUANTS[quant][1]))
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
 
-    tokens, types, merges = _vocab(tokenizer)
-    writer.add_vocab_size(len(tokens))
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre(_pre_tokenizer(tokens, cfg.model_type))
-    writer.add_token_list(tokens)
-    writer.add_token_types(types)
-    writer.add_token_merges(merges)
+    vocab = _vocab(tokenizer)
+    writer.add_vocab_size(len(vocab.tokens))
+    writer.add_tokenizer_model(vocab.model)
+    if vocab.model == "gpt2":
+        writer.add_tokenizer_pre(_pre_tokenizer(vocab.tokens, cfg.model_type))
+    writer.add_token_list(vocab.tokens)
+    writer.add_token_types(vocab.types)
+    if vocab.model == "gpt2":
+        writer.add_token_merges(vocab.merges)
+    else:
+        writer.add_token_scores(vocab.scores)
     for token, add in [
         (tokenizer.bos_token_id, writer.add_bos_token_id),
         (tokenizer.unk_token_id, writer.add_unk_token_id),
@@ -145,7 +199,7 @@ def write_gguf(
     # llama.cpp ends a turn at EOT as well as EOS; for ChatML models both are <|im_end|>.
     writer.add_eot_token_id(tokenizer.eos_token_id if tokenizer.eos_token_id is not None else eos_ids[0])
     writer.add_add_bos_token(bool(getattr(tokenizer, "add_bos_token", False)))
-    writer.add_add_space_prefix(False)
+    writer.add_add_space_prefix(vocab.space_prefix)
     if tokenizer.chat_template:
         writer.add_chat_template(tokenizer.chat_template)
 
@@ -166,7 +220,7 @@ def write_gguf(
         elif permute and hf_name.endswith("k_proj.weight"):
             array = _permute(array, n_kv)
         gguf_name = f"{mapped}.{suffix}"
-        kind = _tensor_type(gguf_name, array, quant)
+        kind = _tensor_type(gguf_name, array, quant, tied)
         if kind == gguf.GGMLQuantizationType.F32:
             writer.add_tensor(gguf_name, array.astype(np.float32))
         elif kind == gguf.GGMLQuantizationType.F16:

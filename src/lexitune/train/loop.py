@@ -163,6 +163,7 @@ def train(
                 state.update(seconds=elapsed, loss=loss_value)
                 row = {
                     "step": step,
+                    "total_steps": total_steps,  # what a progress view (lexitune ui) needs for its ETA
                     "epoch": step / per_epoch,
                     "loss": loss_value,
                     "lr": scheduler.get_last_lr()[0],
