@@ -3,6 +3,7 @@
     python bench/quality.py                          # every row; finished rows are reused
     python bench/quality.py --only culinary-fr/robust/0 culinary-fr/plain/0
     python bench/quality.py --report                 # only rewrite the files from finished rows
+    python bench/quality.py --methods                # the training-method rows (DoRA, full, DPO, ORPO)
 
 Each row is one `lexitune run` of an example with the recipe and seed, in its own folder under
 --out (default runs/quality/<example>/<recipe>-s<seed>), in its own process. A row whose folder
@@ -52,6 +53,17 @@ TARGETS = [
     ("exact_recall", 0.98, "min", "after_routed"),
     ("retention", 0.97, "min", "after_routed"),
 ]
+# The methods issue's rows: the robust recipe's data on the culinary example, seed 0, each method
+# (and preference tuning after LoRA) in its own run; the LoRA row is the robust row itself.
+METHOD_EXAMPLE, METHOD_SEED = "culinary-fr", 0
+METHODS: dict[str, list[str]] = {
+    "dora": ["train.method=dora"],
+    # A learning rate for all the weights, not LoRA's 2e-3 (which wrecks a fully tuned 135M model).
+    "full": ["train.method=full", "train.learning_rate=5e-5"],
+    "qlora": ["train.method=qlora"],
+    "lora+dpo": ["train.preference=dpo"],
+    "lora+orpo": ["train.preference=orpo"],
+}
 SLACK = 0.03  # the worst seed may miss a target by this much
 COST_LIMIT = 2.5  # robust training seconds / plain training seconds
 QUALITY_MD = ROOT / "bench" / "QUALITY.md"
@@ -76,8 +88,8 @@ def first_terms(config_path: Path, terms: int, folder: Path) -> list[str]:
     return [f"glossary.path={path}", "glossary.duplicates=first"]
 
 
-def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str]) -> None:
-    target = folder(out, example, recipe, seed)
+def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str], variant: str = "") -> None:
+    target = folder(out, example, recipe + (f"+{variant}" if variant else ""), seed)
     if (target / "metrics.json").exists():
         return
     if target.exists():  # an unfinished row: resume it where its last checkpoint left it
@@ -94,7 +106,7 @@ def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str]) -
     command += ["--out", str(target), *resume]
     for s in sets:
         command += ["--set", s]
-    print(f"[{time.strftime('%H:%M:%S')}] {example} {recipe} seed {seed}", flush=True)
+    print(f"[{time.strftime('%H:%M:%S')}] {example} {recipe} {variant} seed {seed}", flush=True)
     log = target.parent / f"{target.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as f:
@@ -115,6 +127,37 @@ def read_rows(out: Path) -> list[dict]:
                     m = json.loads(path.read_text(encoding="utf-8"))
                     rows.append({"example": example, "recipe": recipe, "seed": seed, "metrics": m})
     return rows
+
+
+def method_rows(out: Path) -> list[dict]:
+    rows = []
+    for variant in ["lora", *METHODS]:
+        name = "robust" if variant == "lora" else f"robust+{variant}"
+        path = folder(out, METHOD_EXAMPLE, name, METHOD_SEED) / "metrics.json"
+        if path.exists():
+            rows.append({"method": variant, "metrics": json.loads(path.read_text(encoding="utf-8"))})
+    return rows
+
+
+def methods_table(rows: list[dict]) -> str:
+    """One row a training method, on the robust recipe's culinary data (weights only)."""
+    if not rows:
+        return "No method row has finished yet (`python bench/quality.py --methods`).\n"
+    head = (
+        "| method | recall | reverse | retention | abstention | false abst. | training (s) | of which preference (s) "
+        "| trainable parameters |\n|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in rows:
+        m = r["metrics"]
+        a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
+        preference = (m["train"].get("preference") or {}).get("seconds")
+        lines.append(
+            f"| {r['method']} | {a('exact_recall')} | {a('reverse_recall')} | {a('retention')} | {a('abstention')} "
+            f"| {a('false_abstention')} | {m['train']['seconds'] + (preference or 0):.0f} "
+            f"| {f'{preference:.0f}' if preference is not None else '—'} | {m['train']['trainable_parameters']:,} |"
+        )
+    return head + "\n".join(lines) + "\n"
 
 
 def _get(m: dict, side: str, key: str):
@@ -230,7 +273,11 @@ def write(rows: list[dict], out: Path) -> None:
         + table(rows)
         + "\n## Targets\n\n"
         + "\n".join(verdicts(rows) + cost(rows))
-        + "\n"
+        + "\n\n## Training methods\n\n"
+        f"{METHOD_EXAMPLE}, seed {METHOD_SEED}, the robust recipe's data and settings; each method changes only "
+        "what is trained (full fine-tuning at learning rate 5e-5), and `lora+dpo` / `lora+orpo` add preference "
+        "tuning on the run's own pairs after LoRA. Weights-only figures; training seconds include the "
+        "preference stage.\n\n" + methods_table(method_rows(out))
     )
     QUALITY_MD.write_text(text, encoding="utf-8")
     summary: dict[str, list[str]] = {}
@@ -303,8 +350,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=None, help="rows to run, as EXAMPLE/RECIPE/SEED")
     parser.add_argument("--report", action="store_true", help="run nothing; rewrite the files from finished rows")
     parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every row")
+    parser.add_argument("--methods", nargs="*", default=None, help=f"run the method rows ({', '.join(METHODS)}) only")
     args = parser.parse_args(argv)
-    if not args.report:
+    if args.methods is not None:
+        for variant in args.methods or METHODS:
+            run_row(args.out, METHOD_EXAMPLE, "robust", METHOD_SEED, [*METHODS[variant], *args.sets], variant)
+    elif not args.report:
         wanted = None if args.only is None else {tuple(o.split("/")) for o in args.only}
         for example, (_, seeds) in EXAMPLES.items():
             for seed in seeds:

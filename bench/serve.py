@@ -97,7 +97,10 @@ def bench(runs: dict[str, Path], clients: list[int]) -> dict:
     jobs = questions_of(runs)
     out = {}
     for n in clients:
-        plan = (jobs * (1 + (2 * n) // len(jobs)))[: max(2 * n, len(jobs))]  # at least 2 requests a client
+        # 4 requests a client: with fewer, the last partial wave (a batch draining to one row)
+        # weighs on throughput as much as the steady state does.
+        per_client = 4
+        plan = (jobs * (1 + (per_client * n) // len(jobs)))[: per_client * n]
         row = {}
         for label, max_batch in (("one_at_a_time", 1), ("batched", 64)):
             registry = AdapterRegistry.from_runs(runs, max_batch=max_batch)
@@ -105,6 +108,7 @@ def bench(runs: dict[str, Path], clients: list[int]) -> dict:
                 row[label] = load(url, plan, n)
             if registry.scheduler is not None:
                 row[label]["widest_batch"] = registry.scheduler.widest
+                row[label]["longest_cache"] = registry.scheduler.longest
             row[label]["recall"] = recall(plan, row[label]["answers"])
             print(n, label, {k: v for k, v in row[label].items() if k != "answers"}, flush=True)
         same = sum(a == b for a, b in zip(row["one_at_a_time"]["answers"], row["batched"]["answers"], strict=True))

@@ -20,20 +20,30 @@ from lexitune.rundir import RunDir
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("method", ["dora", "full"])
-def test_each_method_trains_evaluates_and_exports(method, tiny_config, tmp_path):
+@pytest.mark.parametrize(
+    "method, preference",
+    [("lora", "none"), ("dora", "none"), ("full", "none"), ("qlora", "none"), ("lora", "dpo"), ("full", "orpo")],
+)
+def test_each_method_trains_evaluates_exports_and_serves(method, preference, tiny_config, tmp_path, live_server):
+    import openai
     from transformers import AutoModelForCausalLM
 
     from lexitune.evaluate.stage import evaluate_run
     from lexitune.export import export_run
+    from lexitune.inference import Answerer, load_terms, load_trained
     from lexitune.pipeline import run_pipeline
+    from lexitune.serve import AdapterRegistry, create_app
 
     tiny_config.train.method = method
+    tiny_config.train.preference = preference
     tiny_config.train.max_steps = 2
     tiny_config.eval.unknown_terms = 2
     metrics = run_pipeline(tiny_config, tmp_path / "run")
     run = RunDir(tmp_path / "run")
     assert metrics["method"] == method and metrics["train"]["steps"] == 2
+    assert metrics["preference"] == preference
+    if preference != "none":
+        assert metrics["train"]["preference"]["pairs"] > 0 and metrics["train"]["preference"]["steps"] >= 1
     again = evaluate_run(load_config(run.config), run, Console(quiet=True))
     assert again["before"] == metrics["before"] and again["after"] == metrics["after"]
     merged = export_run(run.root, "merged", tmp_path / "merged")
@@ -41,6 +51,19 @@ def test_each_method_trains_evaluates_and_exports(method, tiny_config, tmp_path)
     assert model.config.num_hidden_layers == 2
     (gguf,) = export_run(run.root, "gguf", tmp_path / "gguf").glob("*.gguf")
     assert gguf.stat().st_size > 0
+    # Served behind the OpenAI-compatible API (a full fine-tune alone: it is a model of its own),
+    # answering as the run's own weights do.
+    question = [{"role": "user", "content": "Que veut dire TEC ?"}]
+    # QLoRA is served on the full-precision base, as its merged export holds it.
+    model, tokenizer, config = load_trained(run, full_precision=method == "qlora")
+    expected = Answerer.tuned(model, tokenizer, config, load_terms(run)).stream(question, lambda _: None)
+    with live_server(create_app(AdapterRegistry.from_runs({"culinary": run.root}))) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="none", max_retries=0)
+        assert [m.id for m in client.models.list().data] == (["culinary"] if method == "full" else ["base", "culinary"])
+        reply = client.chat.completions.create(
+            model="culinary", messages=question, max_tokens=config.eval.max_new_tokens, temperature=0
+        )
+    assert reply.choices[0].message.content.strip() == expected.strip()
 
 
 def test_selection_and_early_stopping_cannot_both_keep_the_best_weights():

@@ -157,7 +157,9 @@ class LoraConfig(_Section):
 
 
 class TrainConfig(_Section):
-    method: Literal["lora", "dora", "full"] = Field("lora", description="what is trained")
+    method: Literal["lora", "dora", "full", "qlora"] = Field(
+        "lora", description="what is trained: LoRA, DoRA, every weight, or LoRA over the base in 4-bit (QLoRA)"
+    )
     lora: LoraConfig = Field(default_factory=LoraConfig)
     epochs: float = Field(3, gt=0, description="passes over the training conversations")
     learning_rate: float = Field(2e-3, gt=0, description="peak learning rate")
@@ -196,6 +198,13 @@ class TrainConfig(_Section):
         description="train replay answers toward the base model's whole next-token distribution (KL), not only its greedy text (LoRA/DoRA: full fine-tuning has no base to switch to and trains on the text)",
     )
     replay_max_new_tokens: int = Field(64, ge=1, description="length limit of the base model's replay answers (tokens)")
+    preference: Literal["none", "dpo", "orpo"] = Field(
+        "none",
+        description="after SFT, preference tuning on pairs the run makes from its training conversations: the glossary's answer, the decline, the base model's own answer chosen; the model's own wrong answers rejected",
+    )
+    preference_beta: float = Field(0.1, gt=0, description="DPO's beta, or ORPO's weight of the odds-ratio term")
+    preference_epochs: float = Field(1.0, gt=0, description="passes over the preference pairs")
+    preference_learning_rate: float = Field(5e-5, gt=0, description="peak learning rate of preference tuning")
 
 
 class EvalConfig(_Section):

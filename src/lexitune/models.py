@@ -95,16 +95,25 @@ def load_tokenizer(name: str):
     return tokenizer
 
 
-def load_model(name: str, dtype=None, device: str = "cpu"):
-    """Load a causal LM in fp32 (CPU training wants fp32 master weights; autocast does the rest)."""
+def load_model(name: str, dtype=None, device: str = "cpu", four_bit: bool = False):
+    """Load a causal LM in fp32 (CPU training wants fp32 master weights; autocast does the rest),
+    or with `four_bit` its linear layers in 4-bit NF4 for QLoRA (train/quantized.py)."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    options: dict = {"dtype": dtype or torch.float32}
+    if four_bit:
+        from lexitune.train.precision import choose_precision
+        from lexitune.train.quantized import check_qlora, quantization_config
+
+        check_qlora(device)
+        compute = choose_precision("auto", torch.device(device)).dtype
+        options.update(quantization_config=quantization_config(compute), device_map=device)
     try:
-        model = AutoModelForCausalLM.from_pretrained(resolve_model(name), dtype=dtype or torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(resolve_model(name), **options)
     except OSError as e:
         raise LexituneError(f"model.name={name!r}: cannot load model ({str(e).splitlines()[0]})") from None
-    return model.to(device)
+    return model if four_bit else model.to(device)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ from lexitune.train.stage import train_stage
 def start_run(config: Config, root: Path, resume: bool) -> RunDir:
     """Create the run folder; refuse to overwrite a run unless resuming it."""
     run = RunDir(root)
+    if config.train.method == "qlora":  # before any work: 4-bit layers may not run here
+        from lexitune.train.quantized import check_qlora
+
+        check_qlora(current_world().device or "cpu")
     if not current_world().is_main:
         return run  # under `accelerate launch` the main process checks and creates the folder
     if run.root.exists() and not run.root.is_dir():
@@ -74,7 +78,7 @@ def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, re
 
     terms, train_set, test_set = prepare_data(config, run, console)
     tokenizer = load_tokenizer(config.model.name)
-    model = load_model(config.model.name)
+    model = load_model(config.model.name, four_bit=config.train.method == "qlora")
     base = Answerer.base(model, tokenizer, config)  # no adapter yet: the model is the base
     before = answer_before(base, config, run, test_set)
     probe_before = probes_before(base, config, run, terms)

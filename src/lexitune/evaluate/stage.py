@@ -109,6 +109,7 @@ def evaluate_stage(
     metrics = {
         "model": public_model_id(config.model.name),
         "method": config.train.method,
+        "preference": config.train.preference,
         "recipe": config.recipe,
         "recipe_version": config.recipe_version,
         "terms": len({c.term for c in questions}),

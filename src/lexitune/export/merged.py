@@ -14,7 +14,7 @@ from lexitune.rundir import RunDir
 
 def merged_model(run: RunDir):
     """(model, tokenizer, config) with any adapter folded into the weights."""
-    model, tokenizer, config = load_trained(run)
+    model, tokenizer, config = load_trained(run, full_precision=True)  # QLoRA: into the full-precision base
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     if config.model.name == DEFAULT_MODEL:

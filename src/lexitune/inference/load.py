@@ -26,11 +26,12 @@ def load_terms(run: RunDir) -> list[Term]:
     return [Term.model_validate(t) for t in read_json(run.glossary)] if run.glossary.exists() else []
 
 
-def load_trained(run: RunDir | Path | str, config: Config | None = None):
+def load_trained(run: RunDir | Path | str, config: Config | None = None, *, full_precision: bool = False):
     """The tuned model of a finished run, in eval mode: (model, tokenizer, config).
 
     LoRA/DoRA runs give a PeftModel over the base (the adapter can be switched off); full
-    fine-tunes give the tuned weights alone."""
+    fine-tunes give the tuned weights alone. A QLoRA adapter sits on the 4-bit base it was trained
+    on, or with `full_precision` on the full-precision base (what a merged export holds)."""
     run = run if isinstance(run, RunDir) else RunDir(run)
     config = config or run.load_config()
     weights = run.trained_weights()
@@ -39,7 +40,8 @@ def load_trained(run: RunDir | Path | str, config: Config | None = None):
         return load_model(str(weights)).eval(), tokenizer, config
     from peft import PeftModel
 
-    model = PeftModel.from_pretrained(load_model(config.model.name), str(weights))
+    four_bit = config.train.method == "qlora" and not full_precision
+    model = PeftModel.from_pretrained(load_model(config.model.name, four_bit=four_bit), str(weights))
     return model.eval(), tokenizer, config
 
 

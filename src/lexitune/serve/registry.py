@@ -75,7 +75,9 @@ def _servable(name: str, path: str | Path) -> tuple[RunDir, object]:
     run = RunDir(path)
     config = run.load_config()
     if config.train.method == "full":
-        raise LexituneError(f"--adapter {name}={path}: a full fine-tune has no adapter to serve")
+        if not (run.full_model / "config.json").exists():
+            raise LexituneError(f"--adapter {name}={path}: no model/ (run `lexitune train` first)")
+        return run, config
     if not (run.adapter / "adapter_config.json").exists():
         raise LexituneError(f"--adapter {name}={path}: no adapter/ (run `lexitune train` first)")
     return run, config
@@ -135,6 +137,7 @@ class AdapterRegistry:
         max_loaded: int | None = None,
         runs_root: Path | None = None,
         max_batch: int = MAX_BATCH,
+        full: bool = False,
     ):
         self.model = model
         self.tokenizer = tokenizer
@@ -152,6 +155,7 @@ class AdapterRegistry:
         self.evictions = 0
         self.retiring: set[str] = set()  # unloaded, waiting for running batch rows to finish
         self._base_context = None
+        self.full = full  # serving a full fine-tune: one model, no adapters, no base inside
         self.scheduler = None
         if max_batch > 1:
             from lexitune.serve.batching import BatchScheduler
@@ -185,6 +189,14 @@ class AdapterRegistry:
         if max_loaded is not None and max_loaded < 1:
             raise LexituneError("--max-adapters: at least 1")
         runs = {name: _servable(name, path) for name, path in adapters.items()}
+        full = [name for name, (_, config) in runs.items() if config.train.method == "full"]
+        if full:
+            if len(runs) > 1:
+                raise LexituneError(
+                    f"--adapter {full[0]}: a full fine-tune is a whole model of its own; serve it alone "
+                    "(one server per full fine-tune, or serve LoRA runs together on their base)"
+                )
+            return cls._full(full[0], *runs[full[0]], max_batch=max_batch)
         first = next(iter(runs))
         base = resolve_model(runs[first][1].model.name)
         for name, (_, config) in runs.items():
@@ -215,11 +227,22 @@ class AdapterRegistry:
             max_batch=max_batch,
         )
 
+    @classmethod
+    def _full(cls, name: str, run: RunDir, config, *, max_batch: int) -> AdapterRegistry:
+        """A full fine-tune's own weights under its name. There is no base inside them to route
+        to, so every question goes to the tuned weights (as a merged export answers); the guard
+        still applies."""
+        model = load_model(str(run.full_model)).eval()
+        tokenizer = load_tokenizer(str(run.full_model))
+        answerer = replace(Answerer.tuned(model, tokenizer, config, load_terms(run)), route="always")
+        served = {name: Served(name, run.root, answerer)}
+        return cls(model, tokenizer, served, config.model.name, max_batch=max_batch, full=True)
+
     # -- adapters at runtime (the admin API) -----------------------------------------------------
 
     def load(self, name: str, relative_path: str) -> Served:
         """Add the run at `runs_root / relative_path` as `name`; a LexituneError says why not."""
-        if self.runs_root is None:
+        if self.runs_root is None or self.full:
             raise LexituneError("adapters can only be loaded at runtime when the server was started with --runs DIR")
         if name in self.served or name in self.retiring:
             raise LexituneError(f"lora_name {name!r}: already served; unload it first (or wait for its unloading)")
@@ -249,6 +272,8 @@ class AdapterRegistry:
     def _ensure_loaded(self, name: str) -> None:
         """Called under the lock: the adapter's weights in memory, the least recently used one
         unloaded first when the bound is reached."""
+        if self.full:
+            return
         if name in self.loaded:
             self.loaded.move_to_end(name)
             return
@@ -399,6 +424,8 @@ class AdapterRegistry:
         yield Piece("", finish, input_ids.shape[1], len(new) - int(hit_eos))
 
     def _activate(self, model_id: str) -> None:
+        if self.full:
+            return
         if model_id == BASE_MODEL_ID:
             self._base_context = self.model.disable_adapter()
             self._base_context.__enter__()

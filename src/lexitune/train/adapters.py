@@ -1,4 +1,4 @@
-"""Wrap a base model for the chosen training method: LoRA (default), DoRA, or full fine-tuning.
+"""Wrap a base model for the chosen training method: LoRA (default), DoRA, QLoRA, or full fine-tuning.
 
 python -c "from lexitune.train.adapters import prepare_model"
 """
@@ -15,6 +15,11 @@ def prepare_model(model, cfg: TrainConfig):
             p.requires_grad_(True)
         return model
     from peft import LoraConfig, get_peft_model
+
+    if cfg.method == "qlora":
+        from lexitune.train.quantized import prepare_for_lora
+
+        model = prepare_for_lora(model)
 
     lora = LoraConfig(
         r=cfg.lora.r,

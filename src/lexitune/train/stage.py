@@ -76,6 +76,10 @@ def train_stage(
     info = asdict(result)
     info["examples"] = _example_counts(train_set)
     info["replay_distill"] = distill
+    if config.train.preference != "none":
+        from lexitune.train.preference import preference_tune
+
+        info["preference"] = preference_tune(model, tokenizer, config, run, terms, train_set, console)
     if curve is not None:
         info["curve"] = curve.finish()
         if info["curve"]["restored_best"]:

@@ -143,7 +143,13 @@ class JobQueue:
                 self._wake.wait(1.0)
                 self._wake.clear()
                 continue
-            self._run(job)
+            try:
+                self._run(job)
+            except OSError as e:  # the child could not start (no memory, no such interpreter...)
+                with self._lock:
+                    self._child = None
+                    job.state, job.ended, job.error = "failed", time.time(), f"could not start: {e}"
+                    self._save()
 
     def _run(self, job: Job) -> None:
         log = (self.logs / f"{job.id}.log").open("ab")

@@ -4,6 +4,7 @@ file, never over the original)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
@@ -55,7 +56,7 @@ async def upload(request: Request, state: State, file: UploadFile):
     except LexituneError as e:
         path.unlink()  # our copy only; the error names the file and line as the CLI would
         return glossary_page(request, state, None, str(e).replace(str(path), file.filename or name))
-    return RedirectResponse(f"/glossary?file={path.name}", 303)
+    return RedirectResponse(f"/glossary?{urlencode({'file': path.name})}", 303)
 
 
 @router.post("/glossary/edit")
@@ -72,7 +73,8 @@ def edit(
     if not 0 <= index < len(terms):
         raise LexituneError(f"{file}: no row {index + 1}")
     if not term.strip() or not definition.strip():
-        return RedirectResponse(f"/glossary?file={file}&error=row {index + 1}: a term and a definition are needed", 303)
+        error = f"row {index + 1}: a term and a definition are needed"
+        return RedirectResponse(f"/glossary?{urlencode({'file': file, 'error': error})}", 303)
     terms[index] = terms[index].model_copy(
         update={
             "term": term.strip(),
@@ -84,4 +86,4 @@ def edit(
     path = unique_path(state.folder("glossaries"), f"{stem}-edited.json")
     rows = [t.model_dump(exclude={"source", "extra"}, exclude_defaults=True) for t in terms]
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return RedirectResponse(f"/glossary?file={path.name}", 303)
+    return RedirectResponse(f"/glossary?{urlencode({'file': path.name})}", 303)
