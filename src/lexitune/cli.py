@@ -370,6 +370,9 @@ def main() -> None:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         logging.getLogger("transformers").setLevel(logging.ERROR)
+        # bitsandbytes (installed for QLoRA, imported by peft) warns at import that an optional
+        # kernel package, which would be fetched from the Hub, is missing: nothing a user must act on.
+        logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     try:
         app(standalone_mode=False)
     except LexituneError as e:

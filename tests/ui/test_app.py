@@ -173,3 +173,23 @@ def test_nothing_in_the_pages_is_fetched_from_elsewhere():
     for path in [*HERE.glob("templates/*.html"), HERE / "static" / "ui.css", HERE / "static" / "ui.js"]:
         text = path.read_text(encoding="utf-8")
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, path
+
+
+def test_progress_is_read_from_the_run_folder(trained_run, tmp_path):
+    from lexitune.ui.progress import run_progress, svg_curve
+
+    done = run_progress(trained_run)
+    assert done.finished and done.percent == 100 and done.metrics["after"]["exact_recall"] is not None
+    run = tmp_path / "half"
+    run.mkdir()
+    shutil.copy(trained_run / "config.yaml", run / "config.yaml")
+    assert run_progress(run).stage == "writing the conversations"
+    rows = [
+        {"step": s, "total_steps": 10, "loss": 2.0 / s, "tokens_per_second": 100.0, "seconds": 2.0 * s}
+        for s in (1, 2, 3, 4)
+    ]
+    (run / "train_log.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + '\n{"step": 5, "tot')  # a half line
+    half = run_progress(run)
+    assert (half.stage, half.step, half.total_steps, half.percent) == ("training", 4, 10, 40)
+    assert half.eta_seconds == 12.0  # 6 steps left at 2 s a step
+    assert "<polyline" in svg_curve(half.loss, label="loss") and "no points yet" in svg_curve([], label="recall")

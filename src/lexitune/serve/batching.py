@@ -286,9 +286,9 @@ def _select(cache: dict, keep: list[int]) -> dict:
 
 def _trim(cache: dict) -> dict:
     """The cache without the columns that are padding in every row. Under steady load a batch
-    never empties: without this, every row that joined left-padded to the longest row, and the
-    keys grew by a column a step for as long as the server was busy (measured: 16 clients decoded
-    over caches hundreds of columns wide for 60-token prompts)."""
+    never empties: without this, every row that joined was left-padded to the batch's width, and
+    the keys grew by a column a step for as long as the server was busy. With it, the 64-client
+    bench's cache stayed at most 99 columns wide, and 16 clients went from 2.7x to 3.5x."""
     used = cache["mask"].any(dim=0).nonzero()
     start = int(used[0]) if len(used) else 0
     if start == 0:

@@ -242,7 +242,9 @@ class AdapterRegistry:
 
     def load(self, name: str, relative_path: str) -> Served:
         """Add the run at `runs_root / relative_path` as `name`; a LexituneError says why not."""
-        if self.runs_root is None or self.full:
+        if self.full:
+            raise LexituneError("this server serves a full fine-tune: it takes no adapters")
+        if self.runs_root is None:
             raise LexituneError("adapters can only be loaded at runtime when the server was started with --runs DIR")
         if name in self.served or name in self.retiring:
             raise LexituneError(f"lora_name {name!r}: already served; unload it first (or wait for its unloading)")

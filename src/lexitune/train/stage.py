@@ -76,10 +76,6 @@ def train_stage(
     info = asdict(result)
     info["examples"] = _example_counts(train_set)
     info["replay_distill"] = distill
-    if config.train.preference != "none":
-        from lexitune.train.preference import preference_tune
-
-        info["preference"] = preference_tune(model, tokenizer, config, run, terms, train_set, console)
     if curve is not None:
         info["curve"] = curve.finish()
         if info["curve"]["restored_best"]:
@@ -88,6 +84,10 @@ def train_stage(
             )
     if selector is not None:
         write_json(run.selection, selector.restore_best())
+    if config.train.preference != "none":  # after the best SFT weights are restored: tuned from them
+        from lexitune.train.preference import preference_tune
+
+        info["preference"] = preference_tune(model, tokenizer, config, run, terms, train_set, console)
     if current_world().is_main:  # under `accelerate launch` every process trained the same weights
         save_trained(model, tokenizer, config, run)
         write_json(run.train_result, info)

@@ -42,9 +42,9 @@ def run_progress(folder: Path | str) -> Progress:
     elif run.train_log.exists():
         progress = Progress("training")
     elif run.before_cache.exists():
-        progress = Progress("asking the base model (before)")
+        progress = Progress("preparing training (probes, replay answers)")
     elif run.train_data.exists():
-        progress = Progress("loading the model")
+        progress = Progress("asking the base model the held-out questions (before)")
     elif run.config.exists():
         progress = Progress("writing the conversations")
     else:
@@ -56,12 +56,10 @@ def run_progress(folder: Path | str) -> Progress:
         progress.total_steps = int(last.get("total_steps") or 0)
         progress.tokens_per_second = float(last.get("tokens_per_second") or 0.0)
         progress.loss = [(int(r["step"]), float(r["loss"])) for r in rows if "loss" in r]
-        # A resumed run's clock restarts at its checkpoint: time per step from the rows since.
-        start = max((i for i in range(1, len(rows)) if rows[i]["seconds"] < rows[i - 1]["seconds"]), default=0)
+        # `seconds` is the run's training time so far, a resumed run's included (the checkpoint keeps it).
         seconds = float(last.get("seconds") or 0.0)
-        done_here = progress.step - rows[start]["step"] + 1
-        if progress.total_steps and done_here > 0 and seconds > 0 and not progress.finished:
-            progress.eta_seconds = (progress.total_steps - progress.step) * seconds / done_here
+        if progress.total_steps and progress.step and seconds > 0:
+            progress.eta_seconds = (progress.total_steps - progress.step) * seconds / progress.step
     if run.curve.exists():
         progress.recall = [
             (int(r["step"]), float(r["exact_recall"])) for r in read_jsonl_log(run.curve) if "exact_recall" in r

@@ -20,7 +20,18 @@ HEADLINE = ("exact_recall", "reverse_recall", "retention", "abstention")
 
 def run_row(state: UiState, name: str) -> dict:
     run = state.run(name)
-    config = run.load_config()
+    try:
+        config = run.load_config()
+    except LexituneError as e:  # one unreadable folder must not hide the others
+        return {
+            "name": name,
+            "model": "",
+            "recipe": "",
+            "stage": f"unreadable: {e}",
+            "finished": False,
+            "figures": dict.fromkeys(HEADLINE),
+            "mlflow": None,
+        }
     progress = run_progress(run.root)
     after = progress.metrics.get("after") or {}
     tracking = read_json(run.tracking) if run.tracking.exists() else {}
