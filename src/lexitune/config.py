@@ -367,7 +367,10 @@ class Config(_Section):
     @model_validator(mode="after")
     def _route_needs_an_adapter(self) -> Config:
         if self.model.route == "glossary" and self.train.method == "full":
-            raise ValueError("model.route glossary needs train.method lora or dora (an adapter to switch off)")
+            raise ValueError(
+                "model.route glossary needs an adapter to switch off (train.method lora, dora or qlora); "
+                "for a full fine-tune set model.route=always"
+            )
         return self
 
 

@@ -181,8 +181,8 @@ def preference_tune(
             loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            losses.append(float(loss))
-            margins.append(float((c[0] / c[1].clamp(min=1) - r[0] / r[1].clamp(min=1)).mean()))
+            losses.append(float(loss.detach()))
+            margins.append(float((c[0] / c[1].clamp(min=1) - r[0] / r[1].clamp(min=1)).mean().detach()))
             step += 1
     model.eval()
     seconds = round(time.perf_counter() - started, 2)
