@@ -160,6 +160,11 @@ def methods_table(rows: list[dict]) -> str:
             f"| {a('false_abstention')} | {m['train']['seconds'] + (preference or 0):.0f} "
             f"| {f'{preference:.0f}' if preference is not None else '—'} | {m['train']['trainable_parameters']:,} |"
         )
+    missing = [v for v in METHODS if v not in {r["method"] for r in rows}]
+    if missing:
+        lines.append(
+            f"\nNot finished yet: {', '.join(missing)} (`python bench/quality.py --methods {' '.join(missing)}`)."
+        )
     return head + "\n".join(lines) + "\n"
 
 
