@@ -54,7 +54,7 @@ def test_only_the_last_question_decides_and_always_means_always():
 
 
 def test_full_fine_tuning_cannot_route():
-    with pytest.raises(LexituneError, match="^config: model.route glossary needs train.method lora"):
+    with pytest.raises(LexituneError, match="^config: model.route glossary needs an adapter to switch off"):
         load_config(None, ["train.method=full", "model.route=glossary"])
 
 
