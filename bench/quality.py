@@ -12,8 +12,13 @@ and part of it run at a time. Robust rows are run with routing and the guard on:
 metrics.json holds the weights-only figures (`after`, what merged/GGUF/Ollama exports answer)
 and the routed ones (`after_routed`, chat and serve) side by side.
 
+Every finished row's figures are also kept in the committed bench/quality.json, so a row
+measured on one machine stays in the table after its run folder is gone; a row finished again
+under --out replaces the kept one.
+
 Writes bench/QUALITY.md (the table, the targets, the cost ratio), the README's results table
-(between its quality markers) and src/lexitune/recipes/measured.json (`lexitune recipes`).
+(between its quality markers), bench/quality.json and src/lexitune/recipes/measured.json
+(`lexitune recipes`).
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ METHODS: dict[str, list[str]] = {
 SLACK = 0.03  # the worst seed may miss a target by this much
 COST_LIMIT = 2.5  # robust training seconds / plain training seconds
 QUALITY_MD = ROOT / "bench" / "QUALITY.md"
+QUALITY_JSON = ROOT / "bench" / "quality.json"
 MEASURED_JSON = ROOT / "src" / "lexitune" / "recipes" / "measured.json"
 README = ROOT / "README.md"
 
@@ -120,25 +126,52 @@ def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str], v
         print(f"  failed (exit {code}); see {log}", flush=True)
 
 
-def read_rows(out: Path) -> list[dict]:
+# What a row keeps of its metrics.json in bench/quality.json: the figures the tables show.
+KEPT = ["exact_recall", "reverse_recall", "sealed_recall", "retention", "abstention", "false_abstention",
+        "general_accuracy"]
+
+
+def kept(m: dict) -> dict:
+    train = m["train"]
+    out = {
+        "recipe_version": m.get("recipe_version"),
+        "train": {k: train.get(k) for k in ("seconds", "precision", "trainable_parameters")},
+    }
+    if (train.get("preference") or {}).get("seconds") is not None:
+        out["train"]["preference"] = {"seconds": train["preference"]["seconds"]}
+    for side in ("after", "after_routed"):
+        if side in m:
+            out[side] = {k: m[side].get(k) for k in KEPT if m[side].get(k) is not None}
+    return out
+
+
+def finished(out: Path) -> dict[str, dict]:
+    """The kept rows (bench/quality.json), with every row finished under `out` laid over them."""
+    rows = json.loads(QUALITY_JSON.read_text(encoding="utf-8"))["rows"] if QUALITY_JSON.exists() else {}
+    for path in sorted(out.glob("*/*/metrics.json")):
+        key = f"{path.parent.parent.name}/{path.parent.name}"
+        rows[key] = {"source": "run", **kept(json.loads(path.read_text(encoding="utf-8")))}
+    return rows
+
+
+def read_rows(kept_rows: dict[str, dict]) -> list[dict]:
     rows = []
     for example, (_, seeds) in EXAMPLES.items():
         for recipe in RECIPES:
             for seed in seeds:
-                path = folder(out, example, recipe, seed) / "metrics.json"
-                if path.exists():
-                    m = json.loads(path.read_text(encoding="utf-8"))
+                m = kept_rows.get(f"{example}/{recipe}-s{seed}")
+                if m:
                     rows.append({"example": example, "recipe": recipe, "seed": seed, "metrics": m})
     return rows
 
 
-def method_rows(out: Path) -> list[dict]:
+def method_rows(kept_rows: dict[str, dict]) -> list[dict]:
     rows = []
     for variant in ["lora", *METHODS]:
         name = "robust" if variant == "lora" else f"robust+{variant}"
-        path = folder(out, METHOD_EXAMPLE, name, METHOD_SEED) / "metrics.json"
-        if path.exists():
-            rows.append({"method": variant, "metrics": json.loads(path.read_text(encoding="utf-8"))})
+        m = kept_rows.get(f"{METHOD_EXAMPLE}/{name}-s{METHOD_SEED}")
+        if m:
+            rows.append({"method": variant, "metrics": m})
     return rows
 
 
@@ -267,11 +300,26 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def write(rows: list[dict], out: Path) -> None:
+def provenance(kept_rows: dict[str, dict]) -> str:
+    """Rows not measured from a run folder by this script say where their figures came from."""
+    sources: dict[str, list[str]] = {}
+    for key, m in sorted(kept_rows.items()):
+        if m.get("source", "run") != "run":
+            sources.setdefault(m["source"], []).append(key)
+    if not sources:
+        return ""
+    return "\n## Where the figures come from\n\n" + "\n".join(
+        f"- {', '.join(keys)}: {source}." for source, keys in sources.items()
+    ) + "\n"
+
+
+def write(kept_rows: dict[str, dict]) -> None:
+    rows = read_rows(kept_rows)
     precisions = sorted({r["metrics"]["train"].get("precision", "?") for r in rows})
     text = (
         "# Quality bench\n\n"
-        "Written by `python bench/quality.py` from the run folders it finished; do not edit by hand.\n"
+        "Written by `python bench/quality.py` from the rows it finished (kept in bench/quality.json); "
+        "do not edit by hand.\n"
         f"Machine: {machine()}; training precision: {', '.join(precisions) or '—'}. "
         "Each row is one `lexitune run` of the example's own config with `recipe` and `seed` set. "
         "recall, reverse, sealed, retention, abstention and false abstention are the **weights alone** "
@@ -285,7 +333,7 @@ def write(rows: list[dict], out: Path) -> None:
         f"{METHOD_EXAMPLE}, seed {METHOD_SEED}, the robust recipe's data and settings; each method changes only "
         "what is trained (full fine-tuning at learning rate 5e-5), and `lora+dpo` / `lora+orpo` add preference "
         "tuning on the run's own pairs after LoRA. Weights-only figures; training seconds include the "
-        "preference stage.\n\n" + methods_table(method_rows(out))
+        "preference stage.\n\n" + methods_table(method_rows(kept_rows)) + provenance(kept_rows)
     )
     QUALITY_MD.write_text(text, encoding="utf-8")
     summary: dict[str, list[str]] = {}
@@ -308,6 +356,9 @@ def write(rows: list[dict], out: Path) -> None:
             except statistics.StatisticsError:
                 continue
     MEASURED_JSON.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    QUALITY_JSON.write_text(
+        json.dumps({"rows": dict(sorted(kept_rows.items()))}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     readme_table(rows)
 
 
@@ -370,8 +421,7 @@ def main(argv: list[str] | None = None) -> None:
                 for recipe in RECIPES:
                     if wanted is None or (example, recipe, str(seed)) in wanted:
                         run_row(args.out, example, recipe, seed, args.sets)
-    rows = read_rows(args.out)
-    write(rows, args.out)
+    write(finished(args.out))
     print(QUALITY_MD.read_text(encoding="utf-8"))
 
 
