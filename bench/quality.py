@@ -127,8 +127,15 @@ def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str], v
 
 
 # What a row keeps of its metrics.json in bench/quality.json: the figures the tables show.
-KEPT = ["exact_recall", "reverse_recall", "sealed_recall", "retention", "abstention", "false_abstention",
-        "general_accuracy"]
+KEPT = [
+    "exact_recall",
+    "reverse_recall",
+    "sealed_recall",
+    "retention",
+    "abstention",
+    "false_abstention",
+    "general_accuracy",
+]
 
 
 def kept(m: dict) -> dict:
@@ -308,9 +315,11 @@ def provenance(kept_rows: dict[str, dict]) -> str:
             sources.setdefault(m["source"], []).append(key)
     if not sources:
         return ""
-    return "\n## Where the figures come from\n\n" + "\n".join(
-        f"- {', '.join(keys)}: {source}." for source, keys in sources.items()
-    ) + "\n"
+    return (
+        "\n## Where the figures come from\n\n"
+        + "\n".join(f"- {', '.join(keys)}: {source}." for source, keys in sources.items())
+        + "\n"
+    )
 
 
 def write(kept_rows: dict[str, dict]) -> None:

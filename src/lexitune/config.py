@@ -522,13 +522,23 @@ def detect_language(definitions: list[str]) -> Literal["fr", "en"]:
     return "fr" if len(_FRENCH.findall(text)) > len(_ENGLISH.findall(text)) else "en"
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str, fallback: str = "run") -> str:
+    """A file or folder name from user text: no path, no leading dot or dash.
+
+    "Mon glossaire (v2).csv" gives "Mon-glossaire-v2.csv"; the run folder and the UI's files use it."""
+    return _UNSAFE.sub("-", Path(text).name).strip("-._") or fallback
+
+
 def config_for_glossary(path: Path, overrides: list[str], lang: str | None = None) -> Config:
     """The default recipe's config for a glossary file: its name from the file, its language detected."""
     from lexitune.glossary import load_from_config
 
     path = Path(path).resolve()
     # The run folder is named after the file: "Mon glossaire (v2).csv" gives runs/Mon-glossaire-v2.
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-._") or "run"
+    name = safe_name(path.stem)
     data: dict = {"name": name, "glossary": {"path": str(path)}}
     data = apply_overrides(data, overrides)
     if lang is None and "language" not in data.get("generate", {}):

@@ -131,6 +131,16 @@ def test_a_run_name_in_use_is_refused_not_overwritten(client, trained_run, tmp_p
     assert (tmp_path / "runs" / "tiny" / "metrics.json").read_bytes() == before
 
 
+def test_a_seed_that_is_not_a_number_is_shown_inline_and_starts_nothing(client, tmp_path):
+    client.post("/glossary/upload", files={"file": ("culinary.json", culinary_glossary(tmp_path).read_bytes())})
+    page = client.post("/train/start", data={"file": "culinary.json", "seed": "abc"})
+    assert page.status_code == 200
+    assert "seed &#39;abc&#39;: expected a whole number" in page.text  # the message, HTML-escaped
+    assert not (tmp_path / "runs" / "culinary").exists()
+    # A link carrying the same bad seed shows the same message on the page itself.
+    assert "expected a whole number" in client.get("/train?seed=abc").text
+
+
 def test_runs_started_anywhere_are_listed_reported_and_compared(client, trained_run, tuned_run, tmp_path):
     shutil.copytree(trained_run, tmp_path / "runs" / "first")
     shutil.copytree(tuned_run, tmp_path / "runs" / "second")

@@ -20,6 +20,14 @@ from lexitune.rundir import RunDir
 WHAT = ("adapter", "merged", "gguf")
 
 
+def check_repo(repo: str, what: str) -> None:
+    """The repository id and what to upload, checked before any work (push and the UI's card preview)."""
+    if what not in WHAT:
+        raise LexituneError(f"--format {what}: choose one of {', '.join(WHAT)}")
+    if "/" not in repo or repo.count("/") != 1 or not all(repo.split("/")):
+        raise LexituneError(f"--repo {repo}: expected owner/name")
+
+
 def build_repo_folder(
     run: RunDir, repo: str, what: str, out: Path, *, include_data: bool = False, quant: str | None = None
 ) -> Path:
@@ -27,10 +35,7 @@ def build_repo_folder(
     from lexitune.export import export_run
     from lexitune.export.card import model_card
 
-    if what not in WHAT:
-        raise LexituneError(f"--format {what}: choose one of {', '.join(WHAT)}")
-    if "/" not in repo or repo.count("/") != 1 or not all(repo.split("/")):
-        raise LexituneError(f"--repo {repo}: expected owner/name")
+    check_repo(repo, what)
     export_run(run.root, what, out, quant=quant)
     gguf_file = next((p.name for p in out.glob("*.gguf")), None)
     model_card(run, repo, what, include_data=include_data, gguf_file=gguf_file).save(out / "README.md")

@@ -27,22 +27,33 @@ class Choices:
     seed: int = 0
     name: str = ""
     extra: str = ""  # further `section.key=value` settings, one a line
+    invalid: str = ""  # what could not be read (shown in the page; starting a job is refused)
 
     @classmethod
     def of(cls, values) -> Choices:
         """From a query string or a form (unknown keys ignored, missing ones default)."""
-        known = {f.name: f for f in fields(cls)}
-        kept = {}
+        known = {f.name: f for f in fields(cls) if f.name != "invalid"}
+        kept, invalid = {}, []
         for key, value in values.items():
-            if key in known:
-                kept[key] = int(value) if known[key].type == "int" and str(value).strip() else value
-        return cls(**{k: v for k, v in kept.items() if v != ""} | {"extra": kept.get("extra", "")})
+            if key not in known:
+                continue
+            if known[key].type == "int" and str(value).strip():
+                try:
+                    value = int(value)
+                except ValueError:
+                    invalid.append(f"{key} {str(value)[:40]!r}: expected a whole number")
+                    continue
+            kept[key] = value
+        kept = {k: v for k, v in kept.items() if v != ""} | {"extra": kept.get("extra", "")}
+        return cls(**kept, invalid="; ".join(invalid))
 
     def query(self) -> str:
-        return urlencode({k: v for k, v in asdict(self).items() if v not in ("", None)})
+        return urlencode({k: v for k, v in asdict(self).items() if v not in ("", None) and k != "invalid"})
 
     def overrides(self, *, data_only: bool = False) -> list[str]:
         """`--set` values, in the order a user would write them."""
+        if self.invalid:
+            raise LexituneError(self.invalid)
         sets = []
         if self.backend == "openai":
             if not self.llm_model:

@@ -12,7 +12,6 @@ templates and the one model held for chat. One object per app, kept on `app.stat
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +20,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from lexitune.config import safe_name
 from lexitune.errors import LexituneError
 from lexitune.rundir import RunDir
 from lexitune.ui.jobs import JobQueue
 
 HERE = Path(__file__).parent
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(name: str, fallback: str = "file") -> str:
-    """A file or folder name from user text: no path, no leading dot."""
-    return _SAFE.sub("-", Path(name).name).strip("-.") or fallback
 
 
 def unique_path(folder: Path, name: str) -> Path:
@@ -80,7 +74,7 @@ class UiState:
         return path
 
     def glossary_path(self, name: str) -> Path:
-        path = self.folder("glossaries") / safe_name(name)
+        path = self.folder("glossaries") / safe_name(name, "glossary")
         if not path.is_file():
             raise LexituneError(f"{name}: no such uploaded glossary")
         return path

@@ -45,7 +45,7 @@ def data_page(request: Request, state: State, preview: str | None = None, error:
         files=state.glossaries(),
         job=job,
         table=table,
-        error=error,
+        error=error or choices.invalid or None,
         command=shown(job.args) if job else None,
     )
 

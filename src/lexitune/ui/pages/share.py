@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from lexitune.errors import LexituneError
 from lexitune.export import EXPORTERS
 from lexitune.export.gguf_file import QUANTS
-from lexitune.export.push import WHAT
+from lexitune.export.push import WHAT, check_repo
 from lexitune.ui.state import State, unique_path
 
 router = APIRouter()
@@ -76,10 +76,9 @@ def card(request: Request, state: State, run: str = Form(...), repo: str = Form(
     """The README.md that `lexitune push RUN --repo REPO --format WHAT` would upload."""
     from lexitune.export.card import model_card
 
-    if "/" not in repo or repo.count("/") != 1 or not all(repo.split("/")):
-        text, error = "", f"repository {repo!r}: expected owner/name"
-    elif what not in WHAT:
-        text, error = "", f"format {what}: choose one of {', '.join(WHAT)}"
-    else:
+    try:
+        check_repo(repo, what)
         text, error = str(model_card(state.run(run), repo, what)), None
+    except LexituneError as e:
+        text, error = "", str(e)
     return state.templates.TemplateResponse(request, "card.html", {"text": text, "error": error, "repo": repo})

@@ -22,7 +22,13 @@ def train_page(request: Request, state: State, error: str | None = None):
     recipes = [(name, load_recipe(name).description) for name in shipped()]
     jobs = list(reversed(state.queue.jobs))
     return state.page(
-        request, "train.html", choices=choices, files=state.glossaries(), recipes=recipes, jobs=jobs, error=error
+        request,
+        "train.html",
+        choices=choices,
+        files=state.glossaries(),
+        recipes=recipes,
+        jobs=jobs,
+        error=error or choices.invalid or None,
     )
 
 
