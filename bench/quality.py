@@ -79,8 +79,13 @@ MEASURED_JSON = ROOT / "src" / "lexitune" / "recipes" / "measured.json"
 README = ROOT / "README.md"
 
 
+def row_key(example: str, recipe: str, seed: int) -> str:
+    """A row's name: its folder under --out, and its key in bench/quality.json."""
+    return f"{example}/{recipe}-s{seed}"
+
+
 def folder(out: Path, example: str, recipe: str, seed: int) -> Path:
-    return out / example / f"{recipe}-s{seed}"
+    return out / row_key(example, recipe, seed)
 
 
 def first_terms(config_path: Path, terms: int, folder: Path) -> list[str]:
@@ -156,8 +161,10 @@ def finished(out: Path) -> dict[str, dict]:
     """The kept rows (bench/quality.json), with every row finished under `out` laid over them."""
     rows = json.loads(QUALITY_JSON.read_text(encoding="utf-8"))["rows"] if QUALITY_JSON.exists() else {}
     for path in sorted(out.glob("*/*/metrics.json")):
-        key = f"{path.parent.parent.name}/{path.parent.name}"
-        rows[key] = {"source": "run", **kept(json.loads(path.read_text(encoding="utf-8")))}
+        rows[f"{path.parent.parent.name}/{path.parent.name}"] = {
+            "source": "run",
+            **kept(json.loads(path.read_text(encoding="utf-8"))),
+        }
     return rows
 
 
@@ -166,7 +173,7 @@ def read_rows(kept_rows: dict[str, dict]) -> list[dict]:
     for example, (_, seeds) in EXAMPLES.items():
         for recipe in RECIPES:
             for seed in seeds:
-                m = kept_rows.get(f"{example}/{recipe}-s{seed}")
+                m = kept_rows.get(row_key(example, recipe, seed))
                 if m:
                     rows.append({"example": example, "recipe": recipe, "seed": seed, "metrics": m})
     return rows
@@ -176,7 +183,7 @@ def method_rows(kept_rows: dict[str, dict]) -> list[dict]:
     rows = []
     for variant in ["lora", *METHODS]:
         name = "robust" if variant == "lora" else f"robust+{variant}"
-        m = kept_rows.get(f"{METHOD_EXAMPLE}/{name}-s{METHOD_SEED}")
+        m = kept_rows.get(row_key(METHOD_EXAMPLE, name, METHOD_SEED))
         if m:
             rows.append({"method": variant, "metrics": m})
     return rows

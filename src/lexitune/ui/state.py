@@ -102,6 +102,18 @@ class UiState:
     def page(self, request: Request, template: str, **context):
         return self.templates.TemplateResponse(request, template, {"page": template.split(".")[0], **context})
 
+    def choices_page(self, request: Request, template: str, choices, error: str | None, **context):
+        """A page with the settings form (Data, Train): the uploaded glossaries to pick from, and
+        the error of the last action or, failing that, what the settings could not read."""
+        return self.page(
+            request,
+            template,
+            choices=choices,
+            files=self.glossaries(),
+            error=error or choices.invalid or None,
+            **context,
+        )
+
 
 def ui_state(request: Request) -> UiState:
     return request.app.state.ui

@@ -38,15 +38,8 @@ def data_page(request: Request, state: State, preview: str | None = None, error:
     choices = Choices.of(request.query_params)
     job = state.queue.get(preview) if preview else None
     table = conversations_by_term(job.folder) if job is not None and job.state == "done" else {}
-    return state.page(
-        request,
-        "data.html",
-        choices=choices,
-        files=state.glossaries(),
-        job=job,
-        table=table,
-        error=error or choices.invalid or None,
-        command=shown(job.args) if job else None,
+    return state.choices_page(
+        request, "data.html", choices, error, job=job, table=table, command=shown(job.args) if job else None
     )
 
 

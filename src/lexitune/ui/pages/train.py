@@ -21,15 +21,7 @@ def train_page(request: Request, state: State, error: str | None = None):
     choices = Choices.of(request.query_params)
     recipes = [(name, load_recipe(name).description) for name in shipped()]
     jobs = list(reversed(state.queue.jobs))
-    return state.page(
-        request,
-        "train.html",
-        choices=choices,
-        files=state.glossaries(),
-        recipes=recipes,
-        jobs=jobs,
-        error=error or choices.invalid or None,
-    )
+    return state.choices_page(request, "train.html", choices, error, recipes=recipes, jobs=jobs)
 
 
 @router.post("/train/start")
