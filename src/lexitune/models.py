@@ -95,9 +95,10 @@ def load_tokenizer(name: str):
     return tokenizer
 
 
-def load_model(name: str, dtype=None, device: str = "cpu", four_bit: bool = False):
+def load_model(name: str, dtype=None, device: str = "cpu", four_bit: bool = False, training: bool = False):
     """Load a causal LM in fp32 (CPU training wants fp32 master weights; autocast does the rest),
-    or with `four_bit` its linear layers in 4-bit NF4 for QLoRA (train/quantized.py)."""
+    or with `four_bit` its linear layers in 4-bit NF4 for QLoRA (train/quantized.py); `training`
+    keeps those in the layout gradients can flow through, even while it answers before training."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -113,6 +114,10 @@ def load_model(name: str, dtype=None, device: str = "cpu", four_bit: bool = Fals
         model = AutoModelForCausalLM.from_pretrained(resolve_model(name), **options)
     except OSError as e:
         raise LexituneError(f"model.name={name!r}: cannot load model ({str(e).splitlines()[0]})") from None
+    if four_bit and training:
+        from lexitune.train.quantized import keep_autograd_layout
+
+        keep_autograd_layout(model)
     return model if four_bit else model.to(device)
 
 

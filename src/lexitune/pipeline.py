@@ -78,7 +78,7 @@ def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, re
 
     terms, train_set, test_set = prepare_data(config, run, console)
     tokenizer = load_tokenizer(config.model.name)
-    model = load_model(config.model.name, four_bit=config.train.method == "qlora")
+    model = load_model(config.model.name, four_bit=config.train.method == "qlora", training=True)
     base = Answerer.base(model, tokenizer, config)  # no adapter yet: the model is the base
     before = answer_before(base, config, run, test_set)
     probe_before = probes_before(base, config, run, terms)

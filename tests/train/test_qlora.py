@@ -34,3 +34,50 @@ def test_the_installed_bitsandbytes_runs_four_bit_layers_here():
     from lexitune.train.quantized import check_qlora
 
     check_qlora("cpu")
+
+
+def _four_bit_layers(model):
+    import bitsandbytes as bnb
+
+    return [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+
+
+def test_a_model_loaded_for_training_is_never_repacked_for_the_avx512_inference_kernel(tiny_model_dir, monkeypatch):
+    """On an AVX512-BF16 CPU, bitsandbytes repacks a 4-bit weight at its first eval-mode answer into
+    a layout whose kernel has no backward; the answers before training must not do that."""
+    import bitsandbytes.nn.modules
+    import torch
+
+    from lexitune.models import load_model
+
+    monkeypatch.setattr(bitsandbytes.nn.modules, "has_avx512bf16", lambda: True)  # as on such a CPU
+    model = load_model(str(tiny_model_dir), four_bit=True, training=True).eval()
+    layers = _four_bit_layers(model)
+    assert layers and not any(m.support_avx512bf16_for_cpu for m in layers)
+    with torch.no_grad():
+        model(input_ids=torch.tensor([[1, 2, 3]]))
+    assert not any(getattr(m.weight.quant_state, "packing_format_for_cpu", False) for m in layers)
+
+
+def test_preparing_for_lora_undoes_a_packing_already_done(tiny_model_dir):
+    """A library user who answered with the 4-bit model first still trains on gradients that flow."""
+    import torch
+    from bitsandbytes.functional import _convert_weight_packed_for_cpu
+
+    from lexitune.models import load_model
+    from lexitune.train.quantized import prepare_for_lora
+
+    model = load_model(str(tiny_model_dir), four_bit=True)
+    layer = _four_bit_layers(model)[0]
+    x = torch.randn(3, layer.in_features, requires_grad=True)
+    layer(x).sum().backward()
+    expected, x.grad = x.grad.clone(), None
+    layer.weight.data, layer.weight.quant_state = _convert_weight_packed_for_cpu(
+        layer.weight.data, layer.weight.quant_state
+    )
+
+    prepare_for_lora(model)
+    assert not getattr(layer.weight.quant_state, "packing_format_for_cpu", False)
+    layer(x).sum().backward()
+    # The inverse rounds block scales to bf16: within 1%, where the packed path is off by ~100%.
+    assert torch.linalg.norm(x.grad - expected) <= 0.01 * torch.linalg.norm(expected)

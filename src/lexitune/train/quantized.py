@@ -45,9 +45,32 @@ def quantization_config(compute_dtype: torch.dtype):
     )
 
 
+def keep_autograd_layout(model):
+    """Keep every 4-bit weight in the layout bitsandbytes' autograd knows, for a model to be trained.
+
+    On a CPU with AVX512-BF16, bitsandbytes (0.46 to at least 0.50) repacks a 4-bit weight for its
+    inference kernel the first time the layer runs in eval mode without grad, and never unpacks it
+    when training resumes. That kernel has no backward: every later step's gradient through the
+    frozen weights is silently wrong (torch warns "autograd kernel was not registered"). A QLoRA run
+    answers its "before" questions first, so all of its training went through it: this is why the
+    culinary QLoRA row diverged on such a CPU (docs/experiments.md, 2026-12-02). So the repacking is switched off,
+    and any packing already done is undone (bitsandbytes' own inverse, as its state_dict saving uses;
+    it rounds the block scales to bf16, hence off from the start where we load the model)."""
+    import bitsandbytes as bnb
+    from bitsandbytes.functional import _convert_weight_packed_for_cpu_inverse
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+            weight = module.weight
+            if getattr(weight.quant_state, "packing_format_for_cpu", False):
+                weight.data, weight.quant_state = _convert_weight_packed_for_cpu_inverse(weight.data, weight.quant_state)
+    return model
+
+
 def prepare_for_lora(model):
     """peft's preparation of a 4-bit model for training (norms in fp32, inputs that require grad),
     without gradient checkpointing: recomputing every layer costs a CPU a third more time."""
     from peft import prepare_model_for_kbit_training
 
-    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    return prepare_model_for_kbit_training(keep_autograd_layout(model), use_gradient_checkpointing=False)
