@@ -64,7 +64,9 @@ def keep_autograd_layout(model):
             module.support_avx512bf16_for_cpu = False
             weight = module.weight
             if getattr(weight.quant_state, "packing_format_for_cpu", False):
-                weight.data, weight.quant_state = _convert_weight_packed_for_cpu_inverse(weight.data, weight.quant_state)
+                weight.data, weight.quant_state = _convert_weight_packed_for_cpu_inverse(
+                    weight.data, weight.quant_state
+                )
     return model
 
 
