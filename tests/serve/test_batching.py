@@ -105,3 +105,28 @@ def test_an_adapter_unloaded_mid_answer_finishes_that_answer(served_runs, pair):
     assert "other" not in registry.served
     _text(registry, "culinary", QUESTIONS[1])  # a later step: the retired weights are dropped
     assert "other" not in registry.loaded and not registry.retiring
+
+
+def test_prompts_opening_alike_reuse_their_prefix_and_answer_the_same(served_runs, pair):
+    """The chat template's header and system prompt open every prompt: computed once per adapter,
+    then each prompt is prefilled from after it, padding between, with the same answers."""
+    alone, _ = pair
+    registry = AdapterRegistry.from_runs(served_runs, max_batch=64)
+    scheduler = registry.scheduler
+    for model in ("culinary", "base"):  # two prompts one after the other: their shared opening is cached
+        for question in QUESTIONS[:2]:
+            assert _text(registry, model, question) == _text(alone, model, question)
+    assert scheduler.reused > 0
+    assert set(scheduler.prefixes["culinary"]) and set(scheduler.prefixes["__base__"])
+    assert all(len(p) >= 16 for p in scheduler.prefixes["culinary"])
+    reused = scheduler.reused
+    jobs = [(m, q) for m in ("culinary", "base") for q in QUESTIONS]  # prompts of unlike lengths at once
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        got = list(pool.map(lambda job: _text(registry, *job), jobs))
+    assert got == [_text(alone, *job) for job in jobs]
+    assert scheduler.reused - reused >= 16 * len(jobs)  # every one of them started after its prefix
+    assert scheduler.prefilled < sum(len(registry.prompt_ids(m, [{"role": "user", "content": q}])[0]) for m, q in jobs) * 2
+
+    registry.unload("culinary")
+    _text(registry, "other", QUESTIONS[0])  # a later step drops the unloaded weights, and their prefixes
+    assert "culinary" not in scheduler.prefixes

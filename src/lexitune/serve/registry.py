@@ -297,6 +297,8 @@ class AdapterRegistry:
 
     def _drop_weights(self, name: str) -> None:
         self.loaded.pop(name, None)
+        if self.scheduler is not None:
+            self.scheduler.forget(name)  # a run loaded later under this name has other keys
         if self.loaded:
             # Another adapter active first: deleting the active one leaves peft without one.
             self.model.set_adapter(next(reversed(self.loaded)))
