@@ -196,7 +196,8 @@ def methods_table(rows: list[dict]) -> str:
     if not rows:
         return "No method row has finished yet (`python bench/quality.py --methods`).\n"
     head = (
-        "| method | recall | reverse | retention | abstention | false abst. | training (s) | of which preference (s) "
+        "| method | recall | reverse | retention | abstention | false abst. | training (s, precision) "
+        "| of which preference (s) "
         "| trainable parameters |\n|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
@@ -207,6 +208,7 @@ def methods_table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['method']} | {a('exact_recall')} | {a('reverse_recall')} | {a('retention')} | {a('abstention')} "
             f"| {a('false_abstention')} | {m['train']['seconds'] + (preference or 0):.0f} "
+            f"({m['train'].get('precision', '?')}) "
             f"| {f'{preference:.0f}' if preference is not None else '—'} | {m['train']['trainable_parameters']:,} |"
         )
     missing = [v for v in METHODS if v not in {r["method"] for r in rows}]
@@ -351,7 +353,8 @@ def write(kept_rows: dict[str, dict]) -> None:
         f"{METHOD_EXAMPLE}, seed {METHOD_SEED}, the robust recipe's data and settings; each method changes only "
         "what is trained (full fine-tuning at learning rate 5e-5), and `lora+dpo` / `lora+orpo` add preference "
         "tuning on the run's own pairs after LoRA. Weights-only figures; training seconds include the "
-        "preference stage.\n\n" + methods_table(method_rows(kept_rows)) + provenance(kept_rows)
+        "preference stage, and compare only between rows of one precision (bf16 rows ran on a CPU with "
+        "AVX512-BF16, fp32 rows on one without).\n\n" + methods_table(method_rows(kept_rows)) + provenance(kept_rows)
     )
     QUALITY_MD.write_text(text, encoding="utf-8")
     summary: dict[str, list[str]] = {}
