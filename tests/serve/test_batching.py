@@ -125,7 +125,9 @@ def test_prompts_opening_alike_reuse_their_prefix_and_answer_the_same(served_run
         got = list(pool.map(lambda job: _text(registry, *job), jobs))
     assert got == [_text(alone, *job) for job in jobs]
     assert scheduler.reused - reused >= 16 * len(jobs)  # every one of them started after its prefix
-    assert scheduler.prefilled < sum(len(registry.prompt_ids(m, [{"role": "user", "content": q}])[0]) for m, q in jobs) * 2
+    assert (
+        scheduler.prefilled < sum(len(registry.prompt_ids(m, [{"role": "user", "content": q}])[0]) for m, q in jobs) * 2
+    )
 
     registry.unload("culinary")
     _text(registry, "other", QUESTIONS[0])  # a later step drops the unloaded weights, and their prefixes

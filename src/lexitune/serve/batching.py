@@ -25,6 +25,7 @@ beam search and the admin API interleave with a running batch without mixing int
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections import OrderedDict
@@ -235,11 +236,7 @@ class BatchScheduler:
         found = max((p for p in cached if len(p) < len(prompt) and tuple(prompt[: len(p)]) == p), key=len, default=())
         last, self._last_prompt[row.adapter] = self._last_prompt.get(row.adapter), prompt
         if not found and last is not None:
-            shared = 0
-            for a, b in zip(last, prompt[:-1], strict=False):  # the shorter one ends it
-                if a != b:
-                    break
-                shared += 1
+            shared = len(os.path.commonprefix([last, prompt[:-1]]))  # any sequences, not only paths
             if shared >= MIN_PREFIX:
                 found = tuple(prompt[:shared])
                 cached[found] = _prefix_cache(self.registry, row.adapter, found)

@@ -53,9 +53,10 @@ def keep_autograd_layout(model):
     when training resumes. That kernel has no backward: every later step's gradient through the
     frozen weights is silently wrong (torch warns "autograd kernel was not registered"). A QLoRA run
     answers its "before" questions first, so all of its training went through it: this is why the
-    culinary QLoRA row diverged on such a CPU (docs/experiments.md, 2026-12-02). So the repacking is switched off,
-    and any packing already done is undone (bitsandbytes' own inverse, as its state_dict saving uses;
-    it rounds the block scales to bf16, hence off from the start where we load the model)."""
+    culinary QLoRA row diverged on such a CPU (docs/experiments.md, 2026-12-02). So the repacking
+    is switched off, and any packing already done is undone (bitsandbytes' own inverse, as its
+    state_dict saving uses; it rounds the block scales to bf16, hence off from the start where we
+    load the model)."""
     import bitsandbytes as bnb
     from bitsandbytes.functional import _convert_weight_packed_for_cpu_inverse
 
