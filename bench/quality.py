@@ -74,7 +74,6 @@ METHODS: dict[str, list[str]] = {
     "lora+orpo": ["train.preference=orpo"],
     # DPO on pairs that differ only in the choice: a glossary term's definition over its decline,
     # an invented acronym's decline over the base model's definition, as many of each.
-    "lora+dpo-contrast": ["train.preference=dpo", "experimental.preference_pairs=contrast"],
 }
 SLACK = 0.03  # the worst seed may miss a target by this much
 COST_LIMIT = 2.5  # robust training seconds / plain training seconds
@@ -233,11 +232,14 @@ def _f(v) -> str:
 def table(rows: list[dict]) -> str:
     head = (
         "| example | recipe | seed | recall | reverse | sealed | retention | abstention | false abst. "
-        "| general acc. | routed recall | routed retention | training (s) | cost × plain |\n"
+        "| general acc. | routed recall | routed retention | training (s, precision) | cost × plain |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
+    # Only a plain row trained in the same precision is a cost baseline: bf16 and fp32 differ 2-3x.
     plain_seconds = {
-        (r["example"], r["seed"]): r["metrics"]["train"]["seconds"] for r in rows if r["recipe"] == "plain"
+        (r["example"], r["seed"], r["metrics"]["train"].get("precision")): r["metrics"]["train"]["seconds"]
+        for r in rows
+        if r["recipe"] == "plain"
     }
     lines = []
     for r in rows:
@@ -245,14 +247,15 @@ def table(rows: list[dict]) -> str:
         a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
         routed = "after_routed" in m
         seconds = m["train"]["seconds"]
-        base = plain_seconds.get((r["example"], r["seed"]))
+        base = plain_seconds.get((r["example"], r["seed"], m["train"].get("precision")))
         ratio = f"{seconds / base:.2f}" if base and r["recipe"] != "plain" else "—"
         lines.append(
             f"| {r['example']} | {r['recipe']} v{m.get('recipe_version') or '?'} | {r['seed']} | {a('exact_recall')} "
             f"| {a('reverse_recall')} | {a('sealed_recall')} | {a('retention')} | {a('abstention')} "
             f"| {a('false_abstention')} | {a('general_accuracy')} "
             f"| {_f(_get(m, 'after_routed', 'exact_recall')) if routed else '—'} "
-            f"| {_f(_get(m, 'after_routed', 'retention')) if routed else '—'} | {seconds:.0f} | {ratio} |"
+            f"| {_f(_get(m, 'after_routed', 'retention')) if routed else '—'} "
+            f"| {seconds:.0f} ({m['train'].get('precision', '?')}) | {ratio} |"
         )
     return head + "\n".join(lines) + "\n"
 
@@ -297,7 +300,8 @@ def verdicts(rows: list[dict]) -> list[str]:
 def cost(rows: list[dict]) -> list[str]:
     pairs = {}
     for r in rows:
-        pairs.setdefault((r["example"], r["seed"]), {})[r["recipe"]] = r["metrics"]["train"]["seconds"]
+        train = r["metrics"]["train"]
+        pairs.setdefault((r["example"], r["seed"], train.get("precision")), {})[r["recipe"]] = train["seconds"]
     ratios = [p["robust"] / p["plain"] for p in pairs.values() if "robust" in p and "plain" in p]
     if not ratios:
         return []

@@ -250,10 +250,6 @@ class ExperimentalConfig(_Section):
         "both",
         description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",
     )
-    preference_pairs: Literal["own", "contrast"] = Field(
-        "own",
-        description="train.preference's pairs: own (the tuned and base models' wrong answers rejected) or contrast (a glossary question's decline, an invented acronym's base-model definition rejected; as many of each, no general pairs)",
-    )
     select: bool = Field(
         False, description="keep the checkpoint with the best validation score (recall, retention, abstention)"
     )

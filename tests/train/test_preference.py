@@ -45,26 +45,6 @@ def test_pairs_cover_each_failure_and_never_a_held_out_question(sft):
     assert all(p.rejected.strip() != p.chosen.strip() for p in pairs)
 
 
-def test_contrast_pairs_part_where_the_model_chooses_to_answer_or_decline(sft):
-    from lexitune.evaluate.probes.decline import is_decline
-    from lexitune.train.preference import build_pairs
-
-    config, _, model, tokenizer, terms, train_set, test_set = sft
-    config.experimental.preference_pairs = "contrast"
-    pairs = build_pairs(model, tokenizer, config, terms, train_set)
-    glossary = [p for p in pairs if p.kind == "glossary"]
-    negative = [p for p in pairs if p.kind == "negative"]
-    assert glossary and len(glossary) == len(negative) == len(pairs) / 2  # as many of each, no general pairs
-    assert not {p.prompt[-1]["content"] for p in pairs} & {c.question for c in test_set}
-    trained = {(c.question, c.answer) for c in train_set if not c.style.startswith("reverse/")}
-    assert all((p.prompt[-1]["content"], p.chosen) in trained for p in pairs)
-    # A glossary question's rejected answer declines its own term; an invented acronym's does not decline.
-    names = {t.term for t in terms}
-    assert all(is_decline(p.rejected) and any(name in p.rejected for name in names) for p in glossary)
-    assert all(not is_decline(p.chosen) for p in glossary)
-    assert all(is_decline(p.chosen) and not is_decline(p.rejected) for p in negative)
-
-
 @pytest.mark.parametrize("method", ["dpo", "orpo"])
 def test_preference_tuning_moves_the_chosen_answers_above_the_rejected(method, sft):
     from lexitune.train.data import collate

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
 from dataclasses import dataclass
 
@@ -36,7 +35,6 @@ from lexitune.errors import LexituneError
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.generate.dataset import Conversation
-from lexitune.generate.negatives import DECLINES
 from lexitune.glossary.term import Term
 from lexitune.inference import adapter_off
 from lexitune.inference.generation import answer_questions
@@ -63,18 +61,12 @@ def _kind(c: Conversation) -> str | None:
     return "glossary" if c.term else None
 
 
-def _single_turn(train_set: list[Conversation]) -> list[Conversation]:
-    return [
-        c for c in train_set if c.split == "train" and _kind(c) and sum(m.role == "assistant" for m in c.messages) == 1
-    ]
-
-
 def build_pairs(model, tokenizer, config: Config, terms: list[Term], train_set: list[Conversation]) -> list[Pair]:
     """One pair per single-turn training conversation whose rejected answer the run can write."""
-    if config.experimental.preference_pairs == "contrast":
-        return contrast_pairs(model, tokenizer, config, train_set)
     definitions = {t.term: t.definitions for t in terms}
-    asked = _single_turn(train_set)
+    asked = [
+        c for c in train_set if c.split == "train" and _kind(c) and sum(m.role == "assistant" for m in c.messages) == 1
+    ]
     prompts = [c.prompt_messages() for c in asked]
     length = config.train.replay_max_new_tokens
     model.eval()
@@ -99,47 +91,6 @@ def build_pairs(model, tokenizer, config: Config, terms: list[Term], train_set: 
         if rejected is not None:
             pairs.append(Pair(kind, prompt, chosen, rejected))
     return pairs
-
-
-def contrast_pairs(model, tokenizer, config: Config, train_set: list[Conversation]) -> list[Pair]:
-    """Pairs that differ where the weights decide between answering and declining.
-
-    The weights-only failures are a decline of a glossary term asked in a new phrasing (false
-    abstention) and an invented definition of an unknown acronym. Both answers open with the term
-    (generate/negatives.py), so a pair shares its first tokens and DPO's margin sits on the choice:
-    - a forward glossary question: chosen its definition, rejected a decline of that term, written
-      as the negatives' declines are (no model call);
-    - an invented acronym: chosen the decline, rejected the base model's own definition of it
-      (skipped where the base model declines too).
-    As many pairs of each kind (drawn with the run's seed), so neither choice outweighs the other.
-    """
-    rng = random.Random(f"{config.seed}\x00contrast")
-    asked = _single_turn(train_set)
-    glossary = [c for c in asked if _kind(c) == "glossary" and not c.style.startswith("reverse/")]
-    negatives = [c for c in asked if _kind(c) == "negative"]
-    declines = DECLINES[config.generate.language]
-    wanted = [
-        Pair("glossary", c.prompt_messages(), c.answer, rng.choice(declines).format(term=c.term)) for c in glossary
-    ]
-    unknown = []
-    if negatives:
-        prompts = [c.prompt_messages() for c in negatives]
-        model.eval()
-        with adapter_off(model, True):
-            base = answer_questions(
-                model,
-                tokenizer,
-                prompts,
-                batch_size=config.eval.batch_size,
-                max_new_tokens=config.train.replay_max_new_tokens,
-            )
-        unknown = [
-            Pair("negative", p, c.answer, a)
-            for c, p, a in zip(negatives, prompts, base, strict=True)
-            if a.strip() and not is_decline(a)
-        ]
-    n = min(len(wanted), len(unknown)) if unknown else len(wanted)
-    return rng.sample(wanted, n) + rng.sample(unknown, min(n, len(unknown)))
 
 
 def _examples(tokenizer, pairs: list[Pair], side: str, max_length: int):
