@@ -72,8 +72,6 @@ METHODS: dict[str, list[str]] = {
     "qlora": ["train.method=qlora"],
     "lora+dpo": ["train.preference=dpo"],
     "lora+orpo": ["train.preference=orpo"],
-    # DPO on pairs that differ only in the choice: a glossary term's definition over its decline,
-    # an invented acronym's decline over the base model's definition, as many of each.
 }
 SLACK = 0.03  # the worst seed may miss a target by this much
 COST_LIMIT = 2.5  # robust training seconds / plain training seconds
