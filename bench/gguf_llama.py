@@ -3,6 +3,7 @@ written to bench/GGUF.md.
 
     python bench/gguf_llama.py RUN                # f16, q8_0 and q4_0 of RUN's merged model
     python bench/gguf_llama.py RUN --quant q8_0   # one quantization
+    python bench/gguf_llama.py RUN --name NAME    # kept in bench/gguf.json beside the runs before
 
 Each quantization is exported with `lexitune export RUN gguf`, loaded by llama-cpp-python (its own
 GGUF reader and its own reading of the embedded chat template) and asked the run's forward held-out
@@ -103,37 +104,40 @@ def compare(run: Path, out: Path, quants=QUANTS, max_tokens: int | None = None, 
     return figures
 
 
-def write_report(run: Path, figures: dict) -> None:
-    import llama_cpp
-
-    from lexitune.rundir import RunDir
-
-    config = RunDir(run).load_config()
-    n = figures["questions"]
+def write_report(runs: dict[str, dict]) -> None:
+    """bench/GGUF.md: one table a run, from the figures each run left in bench/gguf.json."""
     lines = [
         "# GGUF exports in llama.cpp",
         "",
-        "Written by `python bench/gguf_llama.py RUN` from bench/gguf.json; do not edit by hand.",
-        "",
-        f"Run: `{run.name}` ({config.model.name}, recipe `{config.recipe}`, {n} forward held-out questions, "
-        f"greedy, up to {figures['max_tokens']} tokens), llama-cpp-python {llama_cpp.__version__}. "
-        f"Transformers (the run's own weights-only answers, unmerged adapter): recall "
-        f"{figures['transformers_recall']:.2f}.",
-        "",
-        "| quantization | size (MB) | same text as transformers | recall | stopped at end of turn |",
-        "|---|---|---|---|---|",
+        "Written by `python bench/gguf_llama.py RUN` from bench/gguf.json; do not edit by hand. Each run's "
+        "forward held-out questions, greedy, through llama-cpp-python (its own GGUF reader and its own "
+        "reading of the embedded chat template), against the run's own weights-only answers in "
+        "transformers (unmerged adapter).",
     ]
-    for quant in QUANTS:
-        if quant in figures:
-            f = figures[quant]
-            lines.append(
-                f"| {quant} | {f['megabytes']} | {f['identical']} of {n} ({f['identical'] / n:.0%}) | "
-                f"{f['recall']:.2f} | {f['stopped']} of {n} |"
-            )
-    lines += ["", "Answers that differ (transformers → llama.cpp):", ""]
-    for quant in QUANTS:
-        for d in figures.get(quant, {}).get("differ", [])[:8]:
-            lines.append(f"- {quant}, {d['question']!r}: {d['transformers']!r} → {d['llama.cpp']!r}")
+    for name, figures in runs.items():
+        n = figures["questions"]
+        lines += [
+            "",
+            f"## `{name}`",
+            "",
+            f"{figures['model']}, recipe `{figures['recipe']}`, {n} questions, up to {figures['max_tokens']} "
+            f"tokens, llama-cpp-python {figures['llama_cpp']}. Transformers: recall "
+            f"{figures['transformers_recall']:.2f}.",
+            "",
+            "| quantization | size (MB) | same text as transformers | recall | stopped at end of turn |",
+            "|---|---|---|---|---|",
+        ]
+        for quant in QUANTS:
+            if quant in figures:
+                f = figures[quant]
+                lines.append(
+                    f"| {quant} | {f['megabytes']} | {f['identical']} of {n} ({f['identical'] / n:.0%}) | "
+                    f"{f['recall']:.2f} | {f['stopped']} of {n} |"
+                )
+        lines += ["", "Answers that differ (transformers → llama.cpp):", ""]
+        for quant in QUANTS:
+            for d in figures.get(quant, {}).get("differ", [])[:8]:
+                lines.append(f"- {quant}, {d['question']!r}: {d['transformers']!r} → {d['llama.cpp']!r}")
     OUT_MD.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -143,11 +147,21 @@ def main() -> None:
     parser.add_argument("--quant", action="append", choices=QUANTS)
     parser.add_argument("--max-tokens", type=int, help="default: the run's eval.max_new_tokens")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--name", help="the run's name in bench/gguf.json and GGUF.md (default: its folder's)")
     args = parser.parse_args()
+    import llama_cpp
+
+    from lexitune.rundir import RunDir
+
     with tempfile.TemporaryDirectory() as tmp:
         figures = compare(args.run, Path(tmp), tuple(args.quant or QUANTS), args.max_tokens, args.threads)
-    RESULTS.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_report(args.run, figures)
+    config = RunDir(args.run).load_config()
+    figures |= {"model": config.model.name, "recipe": config.recipe, "llama_cpp": llama_cpp.__version__}
+    # Every run measured before stays: a new run adds its table, the same name replaces its own.
+    runs = json.loads(RESULTS.read_text(encoding="utf-8"))["runs"] if RESULTS.exists() else {}
+    runs[args.name or args.run.name] = figures
+    RESULTS.write_text(json.dumps({"runs": runs}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_report(runs)
     print(OUT_MD.read_text(encoding="utf-8"))
 
 

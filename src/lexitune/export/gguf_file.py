@@ -51,7 +51,8 @@ def _tensor_type(name: str, array: np.ndarray, quant: str, tied: bool = False):
     if quant == "q8_0" and output:
         # The output projection picks each greedy token, and a tuned model's near-tied phrasings
         # flip under 8-bit rounding there: measured on the culinary run in llama.cpp, 38 of 45
-        # answers kept their text with it in q8_0, 41 of 45 in f16 (bench/GGUF.md), for 25 MB.
+        # answers kept their text with this projection in q8_0, 41 of 45 with it in f16
+        # (bench/GGUF.md), for 25 MB more.
         return gguf.GGMLQuantizationType.F16
     wanted = getattr(gguf.GGMLQuantizationType, QUANTS[quant][0])
     if quant == "q4_0" and name == "token_embd.weight":
