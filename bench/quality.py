@@ -233,19 +233,14 @@ def table(rows: list[dict]) -> str:
         "| general acc. | routed recall | routed retention | training (s, precision) | cost × plain |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
-    # Only a plain row trained in the same precision is a cost baseline: bf16 and fp32 differ 2-3x.
-    plain_seconds = {
-        (r["example"], r["seed"], r["metrics"]["train"].get("precision")): r["metrics"]["train"]["seconds"]
-        for r in rows
-        if r["recipe"] == "plain"
-    }
+    plain = plain_seconds(rows)
     lines = []
     for r in rows:
         m = r["metrics"]
         a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
         routed = "after_routed" in m
         seconds = m["train"]["seconds"]
-        base = plain_seconds.get((r["example"], r["seed"], m["train"].get("precision")))
+        base = plain.get(_pair(r))
         ratio = f"{seconds / base:.2f}" if base and r["recipe"] != "plain" else "—"
         lines.append(
             f"| {r['example']} | {r['recipe']} v{m.get('recipe_version') or '?'} | {r['seed']} | {a('exact_recall')} "
@@ -295,13 +290,23 @@ def verdicts(rows: list[dict]) -> list[str]:
     return out
 
 
+def _pair(row: dict) -> tuple:
+    # Only a plain row trained in the same precision is a cost baseline: bf16 and fp32 differ 2-3x.
+    return row["example"], row["seed"], row["metrics"]["train"].get("precision")
+
+
+def plain_seconds(rows: list[dict]) -> dict[tuple, float]:
+    return {_pair(r): r["metrics"]["train"]["seconds"] for r in rows if r["recipe"] == "plain"}
+
+
 def cost_ratios(rows: list[dict]) -> list[float]:
     """Robust's training seconds over plain's, for each example and seed trained in one precision."""
-    pairs = {}
-    for r in rows:
-        train = r["metrics"]["train"]
-        pairs.setdefault((r["example"], r["seed"], train.get("precision")), {})[r["recipe"]] = train["seconds"]
-    return [p["robust"] / p["plain"] for p in pairs.values() if "robust" in p and "plain" in p]
+    plain = plain_seconds(rows)
+    return [
+        r["metrics"]["train"]["seconds"] / plain[_pair(r)]
+        for r in rows
+        if r["recipe"] == "robust" and _pair(r) in plain
+    ]
 
 
 def cost(rows: list[dict]) -> list[str]:
