@@ -243,7 +243,7 @@ class ExperimentalConfig(_Section):
     )
     auxiliary_once: bool = Field(
         False,
-        description="deal the negatives and replay rows out over the epochs, each trained once instead of once an epoch (their cost divided by the epoch count), its loss weighted by the epoch count",
+        description="deal the negatives and replay rows out over the epochs, each trained once instead of once an epoch (their cost divided by the epoch count)",
     )
     replay_arithmetic: float = Field(
         0.0,

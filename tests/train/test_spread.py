@@ -1,4 +1,4 @@
-"""experimental.auxiliary_once: negatives and replay rows dealt over the epochs, weighted; glossary rows in every one."""
+"""experimental.auxiliary_once: negatives and replay rows dealt over the epochs, glossary rows in every one."""
 
 from collections import Counter
 
@@ -24,8 +24,7 @@ def test_each_kind_of_auxiliary_row_is_shared_evenly_and_the_glossary_is_left_in
     train_set = _rows(styles)
     examples = [Example([1, 2], [1, 2]) for _ in train_set]
     spread_auxiliary(examples, train_set, 3, seed=0)
-    assert all(e.part is None and e.weight == 1.0 for e in examples[:7])  # the glossary's, reverse ones too
-    assert all(e.weight == 3.0 for e in examples[7:])  # an epoch's share of them weighs what all of them did
+    assert all(e.part is None for e in examples[:7])  # the glossary's questions, reverse ones too
     for kind in ("negative/what", "replay", "replay/known"):
         parts = Counter(e.part for e, s in zip(examples, styles, strict=True) if s == kind)
         assert set(parts) == {0, 1, 2} and max(parts.values()) - min(parts.values()) <= 1

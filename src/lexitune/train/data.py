@@ -24,7 +24,6 @@ class Example:
     labels: list[int]  # IGNORE where no loss is taken
     distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
     part: int | None = None  # trained only in the epochs of this part (loop.epoch_members); None: every epoch
-    weight: float = 1.0  # its answer tokens' loss weight
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -110,6 +109,4 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
     batch = {"input_ids": ids, "labels": labels, "attention_mask": mask}
     if any(e.distill for e in examples):
         batch["distill"] = torch.tensor([e.distill for e in examples])
-    if any(e.weight != 1.0 for e in examples):
-        batch["weight"] = torch.tensor([e.weight for e in examples], dtype=torch.float32)
     return batch

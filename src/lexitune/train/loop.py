@@ -65,9 +65,9 @@ def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
     return factor
 
 
-def _answer_tokens(example: Example) -> float:
-    """Answer tokens that are a prediction target (position 0 predicts nothing), times their weight."""
-    return example.weight * sum(1 for label in example.labels[1:] if label != IGNORE)
+def _answer_tokens(example: Example) -> int:
+    """Answer tokens that are a prediction target (position 0 predicts nothing)."""
+    return sum(1 for label in example.labels[1:] if label != IGNORE)
 
 
 def _steps_per_epoch(n_examples: int, cfg: TrainConfig) -> int:

@@ -74,24 +74,16 @@ def answer_loss_sum(model, batch: dict[str, torch.Tensor], share_prefix: bool = 
     keep = targets != IGNORE
     logits = _answer_logits(base, hidden[:, :-1], keep)
     distill = batch.get("distill")
-    # Kept positions are row-major, so a row's positions are its own, in order.
-    weight = batch.get("weight")  # a loss weight a row (data.Example.weight); absent: all 1
-    weight = None if weight is None else weight.unsqueeze(1).expand_as(keep)[keep]
     if distill is None or not distill.any():
-        return _weighted(F.cross_entropy(logits, targets[keep], reduction="none"), weight)
+        return F.cross_entropy(logits, targets[keep], reduction="sum")
+    # Kept positions are row-major, so a distilled row's positions are its own, in order.
     flagged = distill.unsqueeze(1).expand_as(keep)[keep]
-    loss = _weighted(
-        F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="none"),
-        None if weight is None else weight[~flagged],
-    )
+    loss = F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="sum")
     rows = {k: v[distill] for k, v in batch.items() if k != "distill"}
     teacher = base_answer_logits(model, rows, share_prefix)
-    kl = F.kl_div(F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="none")
-    return loss + _weighted(kl.sum(-1), None if weight is None else weight[flagged])
-
-
-def _weighted(losses: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
-    return losses.sum() if weight is None else (losses * weight).sum()
+    return loss + F.kl_div(
+        F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="sum"
+    )
 
 
 @torch.no_grad()

@@ -102,9 +102,7 @@ def _auxiliary_kind(style: str) -> str | None:
 def spread_auxiliary(examples, train_set: list[Conversation], parts: int, seed: int) -> None:
     """Deal each kind of auxiliary row (negatives, replay) out over `parts` epochs, so each is
     trained once rather than once an epoch: they cost a third as much over 3 epochs, while the
-    glossary's own questions are still seen every epoch. Each epoch gets a share of every kind,
-    its loss weighted by `parts`: unweighted, an epoch held a third of the declines' gradient and
-    the weights stopped declining (abstention 0.00, docs/experiments.md)."""
+    glossary's own questions are still seen every epoch. Each epoch gets a share of every kind."""
     kinds: dict[str, list[int]] = {}
     for i, c in enumerate(train_set):
         if (kind := _auxiliary_kind(c.style)) is not None:
@@ -113,7 +111,6 @@ def spread_auxiliary(examples, train_set: list[Conversation], parts: int, seed: 
         random.Random(f"{seed}\x00spread\x00{kind}").shuffle(rows)
         for j, i in enumerate(rows):
             examples[i].part = j % parts
-            examples[i].weight = float(parts)
 
 
 def _example_counts(train_set: list[Conversation]) -> dict[str, int]:
