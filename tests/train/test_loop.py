@@ -181,6 +181,23 @@ def test_resume_after_a_kill_cuts_the_log_back_to_the_checkpoint(setup, tmp_path
     assert log == list(range(1, 9))
 
 
+def test_an_example_with_a_part_is_trained_only_in_that_part_s_epochs(setup, tmp_path):
+    path, tokenizer, examples = setup
+    for j, example in enumerate(examples[2:]):  # 4 auxiliary rows over 3 parts: 2, 1, 1
+        example.part = j % 3
+    cfg = TrainConfig(epochs=3, batch_size=1, learning_rate=5e-3)
+    seen = [sorted(i for step in _step_groups(examples, cfg, 0, epoch) for b in step for i in b) for epoch in range(3)]
+    assert seen == [[0, 1, 2, 5], [0, 1, 3], [0, 1, 4]]
+    assert total_steps(examples, cfg) == 4 + 3 + 3
+    assert total_steps(examples, cfg.model_copy(update={"epochs": 2.5})) == 4 + 3 + 2  # half of 3, rounded up
+    result = train(_fresh(path, cfg), examples, cfg, tmp_path, pad_id=tokenizer.pad_token_id)
+    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert result.steps == 10
+    # each glossary row every epoch, each auxiliary row once
+    assert result.tokens == 3 * sum(len(e) for e in examples[:2]) + sum(len(e) for e in examples[2:])
+    assert [round(r["epoch"], 2) for r in log] == [0.25, 0.5, 0.75, 1.0, 1.33, 1.67, 2.0, 2.33, 2.67, 3.0]
+
+
 def test_a_checkpoint_saved_again_replaces_the_old_copy_only_once_written(setup, tmp_path, monkeypatch):
     from lexitune.train import checkpoint
 

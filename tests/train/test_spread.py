@@ -10,10 +10,7 @@ from lexitune.train.stage import spread_auxiliary
 def _rows(styles: list[str]) -> list[Conversation]:
     return [
         Conversation(
-            term="",
-            split="train",
-            style=s,
-            messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+            term="", split="train", style=s, messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
         )
         for s in styles
     ]

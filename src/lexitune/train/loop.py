@@ -212,7 +212,9 @@ def train(
                     task, completed=step, info=f"loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
                 )
                 if not console.is_terminal and (step % max(1, total // 10) == 0 or step == total):
-                    console.print(f"step {step}/{total}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s")
+                    console.print(
+                        f"step {step}/{total}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
+                    )
                 for callback in callbacks or []:
                     stop = bool(callback(row)) or stop
                 if world.size > 1:  # every process must stop at the same step, or the collectives hang
