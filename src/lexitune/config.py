@@ -241,10 +241,6 @@ class ExperimentalConfig(_Section):
         le=1,
         description="share of training questions given an opener or closer ('Hi, ...', '... Thanks!'), so phrasing predicts nothing",
     )
-    auxiliary_once: bool = Field(
-        False,
-        description="deal the negatives and replay rows out over the epochs, each trained once instead of once an epoch (their cost divided by the epoch count)",
-    )
     replay_arithmetic: float = Field(
         0.0,
         ge=0,

@@ -10,7 +10,7 @@ from lexitune.generate.dataset import Conversation
 from lexitune.models import load_model, load_tokenizer
 from lexitune.train.adapters import prepare_model, trainable_state_dict
 from lexitune.train.data import collate, tokenize_all
-from lexitune.train.loop import _step_groups, answer_loss_sum, lr_lambda, total_steps, train
+from lexitune.train.loop import answer_loss_sum, lr_lambda, train
 from lexitune.train.precision import choose_precision
 
 
@@ -64,53 +64,25 @@ def test_training_lowers_the_loss_and_logs_every_step(setup, tmp_path, method, l
     assert (tmp_path / "checkpoints" / "step-000020" / "state.json").exists()
 
 
-# Spread: examples 3-5 dealt over 2 parts (3 and 5 in even epochs, 4 in odd ones), so epochs
-# alternate 2 and 1 optimiser steps; stopping at step 4 lands in the middle of the third epoch.
-@pytest.mark.parametrize(("spread", "stop_at", "steps"), [(False, 3, 8), (True, 4, 6)])
-def test_resume_continues_exactly_where_the_run_stopped(setup, tmp_path, spread, stop_at, steps):
+def test_resume_continues_exactly_where_the_run_stopped(setup, tmp_path):
     path, tokenizer, examples = setup
-    if spread:
-        for j, example in enumerate(examples[3:]):
-            example.part = j % 2
-    cfg = TrainConfig(epochs=4, batch_size=2, grad_accum=2, learning_rate=5e-3, save_every=stop_at)
+    cfg = TrainConfig(epochs=4, batch_size=2, grad_accum=2, learning_rate=5e-3, save_every=3)
     straight = _fresh(path, cfg)
     train(straight, examples, cfg, tmp_path / "a", pad_id=tokenizer.pad_token_id)
 
     stopped = _fresh(path, cfg)
     train(
-        stopped,
-        examples,
-        cfg,
-        tmp_path / "b",
-        pad_id=tokenizer.pad_token_id,
-        callbacks=[lambda row: row["step"] == stop_at],
+        stopped, examples, cfg, tmp_path / "b", pad_id=tokenizer.pad_token_id, callbacks=[lambda row: row["step"] == 3]
     )
     resumed = _fresh(path, cfg)  # a new process: fresh weights, state comes from the checkpoint
     result = train(resumed, examples, cfg, tmp_path / "b", pad_id=tokenizer.pad_token_id, resume=True)
-    assert result.resumed_from_step == stop_at and result.steps == steps
+    assert result.resumed_from_step == 3 and result.steps == 8
     a, b = trainable_state_dict(straight), trainable_state_dict(resumed)
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-6)
     log = [json.loads(line)["step"] for line in (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()]
-    assert log == list(range(1, steps + 1))
-
-
-def test_an_example_with_a_part_is_trained_only_in_that_part_s_epochs(setup, tmp_path):
-    path, tokenizer, examples = setup
-    for j, example in enumerate(examples[2:]):  # 4 auxiliary rows over 3 parts: 2, 1, 1
-        example.part = j % 3
-    cfg = TrainConfig(epochs=3, batch_size=1, learning_rate=5e-3)
-    seen = [sorted(i for step in _step_groups(examples, cfg, 0, epoch) for b in step for i in b) for epoch in range(3)]
-    assert seen == [[0, 1, 2, 5], [0, 1, 3], [0, 1, 4]]
-    assert total_steps(examples, cfg) == 4 + 3 + 3
-    assert total_steps(examples, cfg.model_copy(update={"epochs": 2.5})) == 4 + 3 + 2  # half of 3, rounded up
-    result = train(_fresh(path, cfg), examples, cfg, tmp_path, pad_id=tokenizer.pad_token_id)
-    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
-    assert result.steps == 10
-    # each glossary row every epoch, each auxiliary row once
-    assert result.tokens == 3 * sum(len(e) for e in examples[:2]) + sum(len(e) for e in examples[2:])
-    assert [round(r["epoch"], 2) for r in log] == [0.25, 0.5, 0.75, 1.0, 1.33, 1.67, 2.0, 2.33, 2.67, 3.0]
+    assert log == list(range(1, 9))
 
 
 def test_schedule_warms_up_then_decays():
@@ -179,23 +151,6 @@ def test_resume_after_a_kill_cuts_the_log_back_to_the_checkpoint(setup, tmp_path
     assert result.resumed_from_step == 3
     log = [json.loads(line)["step"] for line in (run / "train_log.jsonl").read_text().splitlines()]
     assert log == list(range(1, 9))
-
-
-def test_an_example_with_a_part_is_trained_only_in_that_part_s_epochs(setup, tmp_path):
-    path, tokenizer, examples = setup
-    for j, example in enumerate(examples[2:]):  # 4 auxiliary rows over 3 parts: 2, 1, 1
-        example.part = j % 3
-    cfg = TrainConfig(epochs=3, batch_size=1, learning_rate=5e-3)
-    seen = [sorted(i for step in _step_groups(examples, cfg, 0, epoch) for b in step for i in b) for epoch in range(3)]
-    assert seen == [[0, 1, 2, 5], [0, 1, 3], [0, 1, 4]]
-    assert total_steps(examples, cfg) == 4 + 3 + 3
-    assert total_steps(examples, cfg.model_copy(update={"epochs": 2.5})) == 4 + 3 + 2  # half of 3, rounded up
-    result = train(_fresh(path, cfg), examples, cfg, tmp_path, pad_id=tokenizer.pad_token_id)
-    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
-    assert result.steps == 10
-    # each glossary row every epoch, each auxiliary row once
-    assert result.tokens == 3 * sum(len(e) for e in examples[:2]) + sum(len(e) for e in examples[2:])
-    assert [round(r["epoch"], 2) for r in log] == [0.25, 0.5, 0.75, 1.0, 1.33, 1.67, 2.0, 2.33, 2.67, 3.0]
 
 
 def test_a_checkpoint_saved_again_replaces_the_old_copy_only_once_written(setup, tmp_path, monkeypatch):

@@ -23,7 +23,6 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
     distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
-    part: int | None = None  # trained only in the epochs of this part (loop.epoch_members); None: every epoch
 
     def __len__(self) -> int:
         return len(self.input_ids)

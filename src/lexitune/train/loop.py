@@ -30,7 +30,7 @@ from lexitune.train.distributed import current_world
 from lexitune.train.precision import Precision, choose_precision
 from lexitune.train.shared_prefix import answer_loss_sum
 
-__all__ = ["TrainResult", "StepCallback", "answer_loss_sum", "lr_lambda", "result_dict", "total_steps", "train"]
+__all__ = ["TrainResult", "StepCallback", "answer_loss_sum", "lr_lambda", "result_dict", "train"]
 
 
 @dataclass
@@ -74,43 +74,9 @@ def _steps_per_epoch(n_examples: int, cfg: TrainConfig) -> int:
     return math.ceil(math.ceil(n_examples / cfg.batch_size) / cfg.grad_accum)
 
 
-def epoch_members(examples: list[Example], epoch: int) -> list[int]:
-    """The examples trained in `epoch`: every one without a part, and those whose part is this
-    epoch's (parts cycle: with P parts, part p is trained in epochs p, p + P, ...)."""
-    parts = 1 + max((e.part for e in examples if e.part is not None), default=-1)
-    return [i for i, e in enumerate(examples) if e.part is None or e.part == epoch % max(1, parts)]
-
-
-def _epoch_steps(examples: list[Example], cfg: TrainConfig, epoch: int) -> int:
-    steps = _steps_per_epoch(len(epoch_members(examples, epoch)), cfg)
-    assert steps > 0, "an epoch with nothing to train"
-    return steps
-
-
-def total_steps(examples: list[Example], cfg: TrainConfig) -> int:
-    """Optimiser steps of the whole run: `cfg.epochs` passes (the last one partial if fractional)."""
-    if cfg.max_steps:
-        return cfg.max_steps
-    whole, rest = divmod(cfg.epochs, 1)
-    steps = sum(_epoch_steps(examples, cfg, e) for e in range(int(whole)))
-    if rest:
-        steps += math.ceil(_epoch_steps(examples, cfg, int(whole)) * rest)
-    return max(1, steps)
-
-
-def _locate(examples: list[Example], cfg: TrainConfig, step: int) -> tuple[int, int]:
-    """(epoch, steps already taken in it) of optimiser step `step`."""
-    epoch = 0
-    while step >= (n := _epoch_steps(examples, cfg, epoch)):
-        step, epoch = step - n, epoch + 1
-    return epoch, step
-
-
 def _step_groups(examples: list[Example], cfg: TrainConfig, seed: int, epoch: int) -> list[list[list[int]]]:
     """This epoch's optimiser steps, each a list of micro-batches of example indices."""
-    members = epoch_members(examples, epoch)
-    batches = length_grouped_batches([len(examples[i]) for i in members], cfg.batch_size, seed + epoch)
-    batches = [[members[j] for j in batch] for batch in batches]
+    batches = length_grouped_batches([len(e) for e in examples], cfg.batch_size, seed + epoch)
     return [batches[i : i + cfg.grad_accum] for i in range(0, len(batches), cfg.grad_accum)]
 
 
@@ -137,8 +103,9 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     assert params, "nothing to train: no parameter requires grad"
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, foreach=True)
-    total = total_steps(examples, cfg)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total))
+    per_epoch = _steps_per_epoch(len(examples), cfg)
+    total_steps = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, total_steps))
 
     run = RunDir(run_dir)
     run.root.mkdir(parents=True, exist_ok=True)
@@ -148,7 +115,7 @@ def train(
     if resume and (last := latest_checkpoint(ckpt_dir)):
         state = load_checkpoint(last, model, optimizer, scheduler)
         step = state["step"]
-        console.print(f"resumed from {last} (step {step}/{total})")
+        console.print(f"resumed from {last} (step {step}/{total_steps})")
         if world.is_main:
             cut_log(log_path, step)
             cut_log(run.curve, step)
@@ -167,14 +134,13 @@ def train(
         console=console,
         disable=not console.is_terminal,
     )
-    task = progress.add_task("train", total=total, completed=step, info="")
+    task = progress.add_task("train", total=total_steps, completed=step, info="")
     started = time.perf_counter() - state["seconds"]
     stop = False
     with progress, log_path.open("a") as log, compiled_blocks(model, cfg.compile):
-        while step < total and not stop:
-            epoch, position = _locate(examples, cfg, step)
-            epoch_groups = _step_groups(examples, cfg, seed, epoch)
-            for in_epoch, groups in enumerate(epoch_groups[position:], start=position + 1):
+        while step < total_steps and not stop:
+            epoch, position = divmod(step, per_epoch)
+            for groups in _step_groups(examples, cfg, seed, epoch)[position:]:
                 n_answer = sum(_answer_tokens(examples[i]) for ids in groups for i in ids)
                 loss_sum = torch.zeros((), dtype=torch.float64)
                 for ids in groups:
@@ -197,8 +163,8 @@ def train(
                 state.update(seconds=elapsed, loss=loss_value)
                 row = {
                     "step": step,
-                    "total_steps": total,  # what a progress view (lexitune ui) needs for its ETA
-                    "epoch": epoch + in_epoch / len(epoch_groups),
+                    "total_steps": total_steps,  # what a progress view (lexitune ui) needs for its ETA
+                    "epoch": step / per_epoch,
                     "loss": loss_value,
                     "lr": scheduler.get_last_lr()[0],
                     "tokens": state["tokens"],
@@ -211,17 +177,17 @@ def train(
                 progress.update(
                     task, completed=step, info=f"loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
                 )
-                if not console.is_terminal and (step % max(1, total // 10) == 0 or step == total):
+                if not console.is_terminal and (step % max(1, total_steps // 10) == 0 or step == total_steps):
                     console.print(
-                        f"step {step}/{total}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
+                        f"step {step}/{total_steps}  loss {loss_value:.3f}  {row['tokens_per_second']:.0f} tok/s"
                     )
                 for callback in callbacks or []:
                     stop = bool(callback(row)) or stop
                 if world.size > 1:  # every process must stop at the same step, or the collectives hang
                     stop = bool(world.sum_(torch.tensor(float(stop))) > 0)
-                if cfg.save_every and step % cfg.save_every == 0 and step < total and world.is_main:
+                if cfg.save_every and step % cfg.save_every == 0 and step < total_steps and world.is_main:
                     save_checkpoint(ckpt_dir, step, model, optimizer, scheduler, state)
-                if step >= total or stop:
+                if step >= total_steps or stop:
                     break
     if world.is_main:
         save_checkpoint(ckpt_dir, step, model, optimizer, scheduler, state)

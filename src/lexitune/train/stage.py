@@ -6,7 +6,6 @@ lexitune train examples/culinary-fr/lexitune.yaml --out runs/culinary
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from lexitune.rundir import RunDir, atomic_dir, write_json
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
 from lexitune.train.distributed import current_world
-from lexitune.train.loop import TrainResult, total_steps, train
+from lexitune.train.loop import TrainResult, _steps_per_epoch, train
 from lexitune.train.replay import replay_conversations
 from lexitune.train.selection import Selector
 
@@ -56,11 +55,12 @@ def train_stage(
     if config.train.replay_distill and not distill:
         console.print("replay: full fine-tuning trains on the base model's answers as text (no adapter to switch off)")
     examples = tokenize_all(tokenizer, train_set, config.train.max_length, distill)
-    if config.experimental.auxiliary_once:
-        spread_auxiliary(examples, train_set, math.ceil(config.train.epochs), config.seed)
     selector = None
     if config.experimental.select:
-        selector = Selector(model, tokenizer, config, terms, train_set, total_steps(examples, config.train))
+        total = config.train.max_steps or max(
+            1, math.ceil(_steps_per_epoch(len(examples), config.train) * config.train.epochs)
+        )
+        selector = Selector(model, tokenizer, config, terms, train_set, total)
         callbacks = [*(callbacks or []), selector]
     result = train(
         model,
@@ -92,25 +92,6 @@ def train_stage(
         save_trained(model, tokenizer, config, run)
         write_json(run.train_result, info)
     return model, result
-
-
-def _auxiliary_kind(style: str) -> str | None:
-    """negative, replay, replay/known...: the rows that are not the glossary's own questions."""
-    return style.split("/")[0] if style.startswith("negative/") else style if style.startswith("replay") else None
-
-
-def spread_auxiliary(examples, train_set: list[Conversation], parts: int, seed: int) -> None:
-    """Deal each kind of auxiliary row (negatives, replay) out over `parts` epochs, so each is
-    trained once rather than once an epoch: they cost a third as much over 3 epochs, while the
-    glossary's own questions are still seen every epoch. Each epoch gets a share of every kind."""
-    kinds: dict[str, list[int]] = {}
-    for i, c in enumerate(train_set):
-        if (kind := _auxiliary_kind(c.style)) is not None:
-            kinds.setdefault(kind, []).append(i)
-    for kind, rows in kinds.items():
-        random.Random(f"{seed}\x00spread\x00{kind}").shuffle(rows)
-        for j, i in enumerate(rows):
-            examples[i].part = j % parts
 
 
 def _example_counts(train_set: list[Conversation]) -> dict[str, int]:
