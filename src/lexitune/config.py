@@ -241,12 +241,6 @@ class ExperimentalConfig(_Section):
         le=1,
         description="share of training questions given an opener or closer ('Hi, ...', '... Thanks!'), so phrasing predicts nothing",
     )
-    near_misses: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="share of the negatives' invented acronyms that are one letter away from a glossary acronym (changed, dropped or added), so a term's neighbours are declined rather than given its definition",
-    )
     replay_arithmetic: float = Field(
         0.0,
         ge=0,

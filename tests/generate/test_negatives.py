@@ -56,24 +56,3 @@ def test_every_decline_opens_like_a_definition_up_to_the_term():
         openings = {a.split("{term}")[0] for a in ANSWERS[language].values()}
         for decline in declines:
             assert decline.split("{term}")[0] in openings, decline
-
-
-def _one_letter_apart(a: str, b: str) -> bool:
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long_ = sorted((a, b), key=len)
-    return len(long_) == len(short) + 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
-
-
-def test_near_misses_are_one_letter_from_a_glossary_acronym_and_never_a_name_or_a_test_acronym():
-    terms = [Term(term=t, definition=f"def {t}") for t in ["BLX", "KORAL", "DSQ", "Ledger", "PR"]]
-    test = set(abstention_pool(terms, 64, 0))
-    pool = training_pool(terms, 20, 0, near_share=0.5)
-    assert len(pool) == len(set(pool)) == 20
-    assert not set(pool) & (test | _names(terms))
-    near = pool[0::2]  # interleaved with the drawn ones, so both kinds get every training style
-    assert all(any(_one_letter_apart(w, t) for t in ["BLX", "KORAL", "DSQ", "PR"]) for w in near)
-    assert all(len(w) >= 3 for w in near)  # two letters: almost always a real acronym
-    assert not any(_one_letter_apart(w.upper(), "LEDGER") for w in pool)  # a word's neighbour is a typo of it
-    assert {w for t in ["BLX", "KORAL", "DSQ"] for w in near if _one_letter_apart(w, t)}  # every source in turn
-    assert training_pool(terms, 20, 0) == training_pool(terms, 20, 0, near_share=0.0)  # off: as before

@@ -65,12 +65,7 @@ def top_up(
 
 
 def generate_conversations(
-    terms: list[Term],
-    cfg: GenerateConfig,
-    seed: int,
-    report: dict | None = None,
-    augment_share: float = 0.0,
-    near_share: float = 0.0,
+    terms: list[Term], cfg: GenerateConfig, seed: int, report: dict | None = None, augment_share: float = 0.0
 ) -> tuple[list[Conversation], list[Conversation]]:
     """(train, test) conversations for `terms`: each side from the user's file when one is given,
     else from its backend (`generate.backend`, and `generate.test_backend` for the test side).
@@ -111,7 +106,7 @@ def generate_conversations(
     if cfg.negatives and terms:
         # As many negatives as forward glossary questions (the ones whose phrasings they share).
         forward = sum(family(c.style) == "forward" for c in train)
-        train = train + negative_conversations(terms, cfg, seed, forward, near_share)
+        train = train + negative_conversations(terms, cfg, seed, forward)
     if train_from is not None:  # a user's own training file is theirs: left as written
         train = augment(train, cfg.language, augment_share, seed)
     return train, test

@@ -83,41 +83,7 @@ def validation_pool(terms: list[Term], seed: int) -> list[str]:
     )
 
 
-def near_misses(terms: list[Term], count: int, *, seed: int, exclude: set[str]) -> list[str]:
-    """Up to `count` acronyms one letter away from a glossary acronym (a letter changed, dropped or
-    added), none a name the glossary uses, a common acronym or in `exclude`; the glossary's
-    acronyms taken in turn. Terms that are not all capitals (words, names) give none: one letter
-    off a word is a typo of it, not another term."""
-    sources = [w for t in terms if t.term.isupper() and len(w := "".join(_WORD.findall(t.term))) >= 2]
-    taken = taken_names(terms) | COMMON_ACRONYMS | {e.upper() for e in exclude}
-    _, alphabet, weights = _shape(terms)
-    rng = random.Random(f"{seed}\x00near\x00invented")
-    out: list[str] = []
-    for attempt in range(count * 200 if sources else 0):
-        if len(out) == count:
-            break
-        word = sources[attempt % len(sources)]
-        at, letter = rng.randrange(len(word)), rng.choices(alphabet, weights)[0]
-        edit = rng.choice(["change", "change", "drop", "add"])
-        if edit == "change":
-            candidate = word[:at] + letter + word[at + 1 :]
-        elif edit == "drop" and len(word) > 2:
-            candidate = word[:at] + word[at + 1 :]
-        else:
-            candidate = word[:at] + letter + word[at:]
-        # Two letters: nearly every pair is some real acronym, not an unknown one.
-        if len(candidate) >= 3 and candidate not in taken and len(set(candidate)) > 1:
-            taken.add(candidate)
-            out.append(candidate)
-    return out
-
-
-def training_pool(terms: list[Term], count: int, seed: int, near_share: float = 0.0) -> list[str]:
-    """Unknown terms for negative training conversations: disjoint from the test and validation
-    pools; `near_share` of them near misses of the glossary's acronyms, the rest drawn at random."""
+def training_pool(terms: list[Term], count: int, seed: int) -> list[str]:
+    """Unknown terms for negative training conversations: disjoint from the test and validation pools."""
     exclude = set(abstention_pool(terms, TEST_POOL, seed)) | set(validation_pool(terms, seed))
-    near = near_misses(terms, round(near_share * count), seed=seed, exclude=exclude)
-    drawn = invented_acronyms(terms, count - len(near), seed=seed, salt="train", exclude=exclude | set(near))
-    # Interleaved, so that near misses and drawn acronyms share the training styles alike.
-    mixed = [a for pair in zip(near, drawn, strict=False) for a in pair]
-    return mixed + near[len(drawn) :] + drawn[len(near) :]
+    return invented_acronyms(terms, count, seed=seed, salt="train", exclude=exclude)

@@ -46,15 +46,14 @@ STYLES_PER_NEGATIVE = 2  # few styles per invented acronym: many distinct acrony
 
 
 def negative_conversations(
-    terms: list[Term], cfg: GenerateConfig, seed: int, n_glossary_train: int, near_share: float = 0.0
+    terms: list[Term], cfg: GenerateConfig, seed: int, n_glossary_train: int
 ) -> list[Conversation]:
-    """round(cfg.negatives x n_glossary_train) conversations, styles cycling through the train pool;
-    `near_share` of the acronyms one letter away from a glossary acronym (experimental.near_misses)."""
+    """round(cfg.negatives x n_glossary_train) conversations, styles cycling through the train pool."""
     n = round(cfg.negatives * n_glossary_train)
     if n <= 0:
         return []
     train_pool, _ = style_pools(cfg)
-    acronyms = training_pool(terms, -(-n // STYLES_PER_NEGATIVE), seed, near_share)
+    acronyms = training_pool(terms, -(-n // STYLES_PER_NEGATIVE), seed)
     rng = random.Random(f"{seed}\x00negatives")
     declines = DECLINES[cfg.language]
     out = []

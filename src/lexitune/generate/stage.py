@@ -29,12 +29,7 @@ def prepare_data(
         report: dict = {}
         try:
             train_set, test_set = generate_conversations(
-                terms,
-                config.generate,
-                config.seed,
-                report=report,
-                augment_share=config.experimental.augment,
-                near_share=config.experimental.near_misses,
+                terms, config.generate, config.seed, report=report, augment_share=config.experimental.augment
             )
         except LexituneError as e:
             if report:  # every term failed: the report says what each got and why, for the user to read
