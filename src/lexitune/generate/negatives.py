@@ -42,7 +42,7 @@ DECLINES: dict[str, list[str]] = {
     ],
 }
 
-STYLES_PER_NEGATIVE = 1  # few styles per invented acronym: many distinct acronyms generalise better
+STYLES_PER_NEGATIVE = 2  # few styles per invented acronym: many distinct acronyms generalise better
 
 
 def negative_conversations(
