@@ -6,9 +6,11 @@
     python bench/quality.py --methods                # the training-method rows (DoRA, full, DPO, ORPO)
 
 Each row is one `lexitune run` of an example with the recipe and seed, in its own folder under
---out (default runs/quality/<example>/<recipe>-s<seed>), in its own process. A row whose folder
-holds metrics.json is finished and never run again, so the bench can be stopped and restarted
-and part of it run at a time. Robust rows are run with routing and the guard on: their
+--out (default runs/quality/<example>/<recipe>-v<version>-s<seed>), in its own process. A row whose
+folder holds metrics.json is finished and never run again, so the bench can be stopped and
+restarted and part of it run at a time. The recipe's version is part of the row's name: a new
+version of a recipe runs its rows anew, and the tables and targets use only the current version's
+rows; an earlier version's rows stay in bench/quality.json and are summed up apart. Robust rows are run with routing and the guard on: their
 metrics.json holds the weights-only figures (`after`, what merged/GGUF/Ollama exports answer)
 and the routed ones (`after_routed`, chat and serve) side by side.
 
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from lexitune.config import load_config  # noqa: E402
 from lexitune.glossary import load_from_config  # noqa: E402
+from lexitune.recipes import load_recipe  # noqa: E402
 
 # example -> (first N terms or None, seeds)
 EXAMPLES: dict[str, tuple[int | None, list[int]]] = {
@@ -81,9 +84,22 @@ MEASURED_JSON = ROOT / "src" / "lexitune" / "recipes" / "measured.json"
 README = ROOT / "README.md"
 
 
-def row_key(example: str, recipe: str, seed: int) -> str:
+def version(recipe: str) -> int:
+    """The shipped recipe's current version ("robust+dora" is the robust recipe's)."""
+    return load_recipe(recipe.split("+")[0]).version
+
+
+def row_key(example: str, recipe: str, seed: int, v: int | None = None) -> str:
     """A row's name: its folder under --out, and its key in bench/quality.json."""
-    return f"{example}/{recipe}-s{seed}"
+    return f"{example}/{recipe}-v{version(recipe) if v is None else v}-s{seed}"
+
+
+def parse_key(key: str) -> tuple[str, str, int, int]:
+    """(example, recipe, version, seed) of a row_key."""
+    example, name = key.split("/")
+    rest, seed = name.rsplit("-s", 1)
+    recipe, v = rest.rsplit("-v", 1)
+    return example, recipe, int(v), int(seed)
 
 
 def folder(out: Path, example: str, recipe: str, seed: int) -> Path:
@@ -182,13 +198,44 @@ def read_rows(kept_rows: dict[str, dict]) -> list[dict]:
 
 
 def method_rows(kept_rows: dict[str, dict]) -> list[dict]:
+    """Each method's row at the robust recipe's newest version that has one."""
     rows = []
     for variant in ["lora", *METHODS]:
         name = "robust" if variant == "lora" else f"robust+{variant}"
-        m = kept_rows.get(row_key(METHOD_EXAMPLE, name, METHOD_SEED))
-        if m:
-            rows.append({"method": variant, "metrics": m})
+        for v in range(version("robust"), 0, -1):
+            m = kept_rows.get(row_key(METHOD_EXAMPLE, name, METHOD_SEED, v))
+            if m:
+                rows.append({"method": variant, "version": v, "metrics": m})
+                break
     return rows
+
+
+def history(kept_rows: dict[str, dict]) -> str:
+    """Earlier recipe versions' rows, as a mean per example: what the current version replaced."""
+    groups: dict[tuple, list[dict]] = {}
+    for key, m in sorted(kept_rows.items()):
+        example, recipe, v, _ = parse_key(key)
+        if recipe in RECIPES and v < version(recipe):
+            groups.setdefault((example, recipe, v), []).append(m)
+    if not groups:
+        return ""
+    lines = [
+        "\n## Earlier recipe versions\n",
+        "Kept in bench/quality.json, no longer in the tables above; weights-only means over the seeds run.\n",
+        "| example | recipe | seeds | recall | reverse | sealed | retention | abstention | false abst. |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (example, recipe, v), ms in groups.items():
+
+        def mean(k: str, ms=ms) -> str:
+            values = [x for m in ms if (x := _get(m, "after", k)) is not None]
+            return _f(statistics.mean(values)) if len(values) == len(ms) else "—"
+
+        lines.append(
+            f"| {example} | {recipe} v{v} | {len(ms)} | {mean('exact_recall')} | {mean('reverse_recall')} "
+            f"| {mean('sealed_recall')} | {mean('retention')} | {mean('abstention')} | {mean('false_abstention')} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def methods_table(rows: list[dict]) -> str:
@@ -196,9 +243,9 @@ def methods_table(rows: list[dict]) -> str:
     if not rows:
         return "No method row has finished yet (`python bench/quality.py --methods`).\n"
     head = (
-        "| method | recall | reverse | retention | abstention | false abst. | training (s, precision) "
+        "| method | robust | recall | reverse | retention | abstention | false abst. | training (s, precision) "
         "| of which preference (s) "
-        "| trainable parameters |\n|---|---|---|---|---|---|---|---|---|\n"
+        "| trainable parameters |\n|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
     for r in rows:
@@ -206,7 +253,7 @@ def methods_table(rows: list[dict]) -> str:
         a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
         preference = (m["train"].get("preference") or {}).get("seconds")
         lines.append(
-            f"| {r['method']} | {a('exact_recall')} | {a('reverse_recall')} | {a('retention')} | {a('abstention')} "
+            f"| {r['method']} | v{r['version']} | {a('exact_recall')} | {a('reverse_recall')} | {a('retention')} | {a('abstention')} "
             f"| {a('false_abstention')} | {m['train']['seconds'] + (preference or 0):.0f} "
             f"({m['train'].get('precision', '?')}) "
             f"| {f'{preference:.0f}' if preference is not None else '—'} | {m['train']['trainable_parameters']:,} |"
@@ -365,11 +412,14 @@ def write(kept_rows: dict[str, dict]) -> None:
         + "\n## Targets\n\n"
         + "\n".join(verdicts(rows) + cost(rows))
         + "\n\n## Training methods\n\n"
-        f"{METHOD_EXAMPLE}, seed {METHOD_SEED}, the robust recipe's data and settings; each method changes only "
+        f"{METHOD_EXAMPLE}, seed {METHOD_SEED}, the robust recipe's data and settings at the version in the robust column; each method changes only "
         "what is trained (full fine-tuning at learning rate 5e-5), and `lora+dpo` / `lora+orpo` add preference "
         "tuning on the run's own pairs after LoRA. Weights-only figures; training seconds include the "
         "preference stage, and compare only between rows of one precision (bf16 rows ran on a CPU with "
-        "AVX512-BF16, fp32 rows on one without).\n\n" + methods_table(method_rows(kept_rows)) + provenance(kept_rows)
+        "AVX512-BF16, fp32 rows on one without).\n\n"
+        + methods_table(method_rows(kept_rows))
+        + history(kept_rows)
+        + provenance(kept_rows)
     )
     QUALITY_MD.write_text(text, encoding="utf-8")
     summary: dict[str, list[str]] = {}

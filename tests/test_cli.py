@@ -90,10 +90,10 @@ def test_generate_writes_the_datasets(tmp_path):
     def count(rows, prefix):
         return sum(r["style"].startswith(prefix) for r in rows)
 
-    # The default recipe (robust): every training style, 3 reverse styles, negatives half the forward questions.
-    negatives = round(load_recipe("robust").settings["generate"]["negatives"] * 15 * 11)
-    assert count(train, "fr.q") == 15 * 11 and count(train, "reverse/") == 15 * 3
-    assert count(train, "negative/") == negatives and len(train) == 15 * 11 + 15 * 3 + negatives
+    # The default recipe (robust): every training style, 3 reverse styles, negatives as many as the forward questions.
+    negatives = round(load_recipe("robust").settings["generate"]["negatives"] * 15 * 13)
+    assert count(train, "fr.q") == 15 * 13 and count(train, "reverse/") == 15 * 3
+    assert count(train, "negative/") == negatives and len(train) == 15 * 13 + 15 * 3 + negatives
     assert count(test, "fr.q") == 15 * 3 and count(test, "reverse/") == 15 * 2 and count(test, "sealed/") == 15 * 4
     assert train[0]["messages"][-1]["role"] == "assistant"
 

@@ -35,7 +35,7 @@ def test_the_users_settings_win_section_by_section(tmp_path):
 def test_the_run_config_names_what_the_recipe_set(tmp_path):
     save_config(Config(), tmp_path / "config.yaml")
     text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
-    assert text.startswith("# recipe robust (version 1) set:")
+    assert text.startswith(f"# recipe robust (version {load_recipe('robust').version}) set:")
     assert f"#   generate.negatives: {ROBUST['generate']['negatives']}" in text
     assert Config.model_validate(yaml.safe_load(text)) == Config()  # the file reads back as it was
 
@@ -94,7 +94,8 @@ def test_lexitune_recipes_lists_them(tmp_path):
 
     result = CliRunner().invoke(app, ["recipes"])
     assert result.exit_code == 0, result.output
-    assert "robust (version 1)  [default]" in result.output and "plain (version 1)" in result.output
+    robust, plain = load_recipe("robust").version, load_recipe("plain").version
+    assert f"robust (version {robust})  [default]" in result.output and f"plain (version {plain})" in result.output
 
 
 def test_a_recipe_file_is_found_beside_its_config_and_a_saved_config_keeps_its_version(tmp_path, monkeypatch):

@@ -56,3 +56,25 @@ def test_every_decline_opens_like_a_definition_up_to_the_term():
         openings = {a.split("{term}")[0] for a in ANSWERS[language].values()}
         for decline in declines:
             assert decline.split("{term}")[0] in openings, decline
+
+
+def test_under_the_default_recipe_no_training_style_predicts_a_decline():
+    """Every training style, those in which the user says they do not know the term among them, is
+    asked of glossary terms (answered) and of invented acronyms (declined) in equal shares: a phrasing
+    such as "I have no idea what X means" must not teach the model to decline a glossary term."""
+    from collections import Counter
+
+    from lexitune.generate.templates import QUESTIONS
+    from lexitune.recipes import load_recipe
+
+    terms = [Term(term=f"T{chr(65 + i)}{chr(66 + i)}", definition=f"def {i}") for i in range(12)]
+    for language, ignorance in [("en", "I don't know what"), ("fr", "Je ne sais pas ce que")]:
+        cfg = GenerateConfig(language=language, **load_recipe("robust").settings["generate"])
+        train_pool, _ = style_pools(cfg)
+        assert any(ignorance in QUESTIONS[language][s] for s in train_pool), language
+        rows, _ = generate_conversations(terms, cfg, 0)
+        glossary = Counter(c.style for c in rows if c.style.startswith(f"{language}.q"))
+        declined = Counter(c.style.removeprefix("negative/") for c in rows if c.style.startswith("negative/"))
+        assert set(glossary) == set(declined) == set(train_pool), language
+        shares = [declined[s] / glossary[s] for s in train_pool]
+        assert max(shares) - min(shares) <= 1 / len(terms), (language, shares)

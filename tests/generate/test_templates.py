@@ -138,7 +138,7 @@ def test_pools_have_enough_distinct_styles():
 
 @pytest.mark.parametrize(
     ("settings", "named"),
-    [({"train_styles": 12}, "generate.train_styles = 12: at most 11"), ({"test_styles": 14}, "generate.test_styles")],
+    [({"train_styles": 14}, "generate.train_styles = 14: at most 13"), ({"test_styles": 16}, "generate.test_styles")],
 )
 def test_too_many_styles_is_a_user_error(settings, named):
     with pytest.raises(LexituneError, match=re.escape(named)):
