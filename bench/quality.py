@@ -198,15 +198,21 @@ def read_rows(kept_rows: dict[str, dict]) -> list[dict]:
 
 
 def method_rows(kept_rows: dict[str, dict]) -> list[dict]:
-    """Each method's row at the robust recipe's newest version that has one."""
+    """The method rows of one robust version (the newest with any), so that every method trained
+    the same data; the LoRA row is that version's robust row."""
     rows = []
+    versions = [
+        v
+        for v in range(version("robust"), 0, -1)
+        for m in METHODS
+        if row_key(METHOD_EXAMPLE, f"robust+{m}", METHOD_SEED, v) in kept_rows
+    ]
+    v = versions[0] if versions else version("robust")
     for variant in ["lora", *METHODS]:
         name = "robust" if variant == "lora" else f"robust+{variant}"
-        for v in range(version("robust"), 0, -1):
-            m = kept_rows.get(row_key(METHOD_EXAMPLE, name, METHOD_SEED, v))
-            if m:
-                rows.append({"method": variant, "version": v, "metrics": m})
-                break
+        m = kept_rows.get(row_key(METHOD_EXAMPLE, name, METHOD_SEED, v))
+        if m:
+            rows.append({"method": variant, "version": v, "metrics": m})
     return rows
 
 
