@@ -10,9 +10,10 @@ Each row is one `lexitune run` of an example with the recipe and seed, in its ow
 folder holds metrics.json is finished and never run again, so the bench can be stopped and
 restarted and part of it run at a time. The recipe's version is part of the row's name: a new
 version of a recipe runs its rows anew, and the tables and targets use only the current version's
-rows; an earlier version's rows stay in bench/quality.json and are summed up apart. Robust rows are run with routing and the guard on: their
-metrics.json holds the weights-only figures (`after`, what merged/GGUF/Ollama exports answer)
-and the routed ones (`after_routed`, chat and serve) side by side.
+rows; an earlier version's rows stay in bench/quality.json and are summed up apart. Robust rows
+are run with routing and the guard on: their metrics.json holds the weights-only figures
+(`after`, what merged/GGUF/Ollama exports answer) and the routed ones (`after_routed`, chat and
+serve) side by side.
 
 Every finished row's figures are also kept in the committed bench/quality.json, so a row
 measured on one machine stays in the table after its run folder is gone; a row finished again
