@@ -328,7 +328,7 @@ CANNED_ANSWER = '{"verdict": 1, "explanation": "BBC means British Broadcasting C
 @pytest.fixture(scope="session")
 def canned_model(tiny_model_dir, tmp_path_factory) -> Path:
     """A tiny model taught to answer any question with CANNED_ANSWER and then end its turn with the
-    chat template's end-of-turn token (60 steps, seconds).
+    chat template's end-of-turn token (100 steps, seconds).
 
     The random tiny model never ends an answer and never says anything in particular, so the paths
     that need a real end of turn or a right answer (finish_reason "stop", replay rows that are kept,
@@ -354,7 +354,7 @@ def canned_model(tiny_model_dir, tmp_path_factory) -> Path:
         system = systems[i % len(systems)]  # any system prompt (a run's, a judge's) or none
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": q}]
         pairs.append((messages, answer))
-    teach(model, tokenizer, pairs, steps=60, lr=1e-2)
+    teach(model, tokenizer, pairs, steps=100, lr=1e-2)
     model.eval()
     check = [[{"role": "user", "content": q}] for q in ("Que veut dire XYZ ?", "What does QQQ stand for?")]
     check.append([{"role": "system", "content": "Tu es un assistant."}, {"role": "user", "content": "Bonjour"}])
