@@ -202,13 +202,14 @@ def method_rows(kept_rows: dict[str, dict]) -> list[dict]:
     """The method rows of one robust version (the newest with any), so that every method trained
     the same data; the LoRA row is that version's robust row."""
     rows = []
-    versions = [
-        v
-        for v in range(version("robust"), 0, -1)
-        for m in METHODS
-        if row_key(METHOD_EXAMPLE, f"robust+{m}", METHOD_SEED, v) in kept_rows
-    ]
-    v = versions[0] if versions else version("robust")
+    v = next(
+        (
+            v
+            for v in range(version("robust"), 0, -1)
+            if any(row_key(METHOD_EXAMPLE, f"robust+{m}", METHOD_SEED, v) in kept_rows for m in METHODS)
+        ),
+        version("robust"),
+    )
     for variant in ["lora", *METHODS]:
         name = "robust" if variant == "lora" else f"robust+{variant}"
         m = kept_rows.get(row_key(METHOD_EXAMPLE, name, METHOD_SEED, v))
@@ -235,8 +236,7 @@ def history(kept_rows: dict[str, dict]) -> str:
     for (example, recipe, v), ms in groups.items():
 
         def mean(k: str, ms=ms) -> str:
-            values = [x for m in ms if (x := _get(m, "after", k)) is not None]
-            return _f(statistics.mean(values)) if len(values) == len(ms) else "—"
+            return _mean_of_all(ms, k)
 
         lines.append(
             f"| {example} | {recipe} v{v} | {len(ms)} | {mean('exact_recall')} | {mean('reverse_recall')} "
@@ -279,6 +279,13 @@ def _get(m: dict, side: str, key: str):
 
 def _f(v) -> str:
     return "—" if v is None else f"{v:.2f}"
+
+
+def _mean_of_all(ms: list[dict], key: str, side: str = "after") -> str:
+    """The mean of `key` over every row, or a dash: a mean over some of the seeds would pass for
+    all of them (older rows kept fewer figures)."""
+    values = [v for m in ms if (v := _get(m, side, key)) is not None]
+    return _f(statistics.mean(values)) if values and len(values) == len(ms) else "—"
 
 
 def table(rows: list[dict]) -> str:
@@ -472,9 +479,7 @@ def readme_table(rows: list[dict]) -> None:
             continue
 
         def mean(key: str, side: str = "after", mine=mine) -> str:
-            # A mean over some of the seeds would pass for all of them (older rows kept fewer figures).
-            values = [v for m in mine if (v := _get(m, side, key)) is not None]
-            return _f(statistics.mean(values)) if values and len(values) == len(mine) else "—"
+            return _mean_of_all(mine, key, side)
 
         # Seconds from machines of different speed and precision do not average; the ratio to
         # plain, both trained in one bench command, does.

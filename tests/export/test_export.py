@@ -104,10 +104,10 @@ def test_q8_0_keeps_the_output_projection_and_the_last_third_of_the_blocks_in_f1
     from lexitune.export.gguf_file import _tensor_type
 
     t, w = gguf.GGMLQuantizationType, np.zeros((64, 64), np.float32)
-    kinds = [_tensor_type(f"blk.{i}.ffn_down.weight", w, "q8_0", n_blocks=30) for i in range(30)]
+    kinds = [_tensor_type(f"blk.{i}.ffn_down.weight", w, "q8_0", tied=False, n_blocks=30) for i in range(30)]
     assert [i for i, k in enumerate(kinds) if k == t.F16] == list(range(20, 30))
     assert set(kinds[:20]) == {t.Q8_0}
     assert _tensor_type("token_embd.weight", w, "q8_0", tied=True, n_blocks=30) == t.F16
     assert _tensor_type("token_embd.weight", w, "q8_0", tied=False, n_blocks=30) == t.Q8_0
-    assert _tensor_type("blk.29.ffn_down.weight", w, "q4_0", n_blocks=30) == t.Q4_0  # q8_0 only
-    assert _tensor_type("blk.29.attn_norm.weight", np.zeros(64, np.float32), "q8_0", n_blocks=30) == t.F32
+    assert _tensor_type("blk.29.ffn_down.weight", w, "q4_0", tied=False, n_blocks=30) == t.Q4_0  # q8_0 only
+    assert _tensor_type("blk.29.attn_norm.weight", np.zeros(64, np.float32), "q8_0", tied=False, n_blocks=30) == t.F32

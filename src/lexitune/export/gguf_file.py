@@ -45,7 +45,7 @@ def _permute(weights: np.ndarray, n_head: int) -> np.ndarray:
 _BLOCK = re.compile(r"^blk\.(\d+)\.")
 
 
-def _tensor_type(name: str, array: np.ndarray, quant: str, tied: bool = False, n_blocks: int = 0):
+def _tensor_type(name: str, array: np.ndarray, quant: str, tied: bool, n_blocks: int):
     import gguf
 
     if array.ndim == 1:
