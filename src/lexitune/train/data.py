@@ -23,7 +23,6 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken
     distill: bool = False  # answer trained toward the base model's distribution, not its text (replay)
-    teacher: torch.Tensor | None = None  # base model's hidden states at the answer positions (teacher.py)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -109,7 +108,4 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
     batch = {"input_ids": ids, "labels": labels, "attention_mask": mask}
     if any(e.distill for e in examples):
         batch["distill"] = torch.tensor([e.distill for e in examples])
-        taught = [e.teacher for e in examples if e.distill]
-        if all(t is not None for t in taught):
-            batch["teacher"] = torch.cat(taught)
     return batch

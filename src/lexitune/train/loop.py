@@ -29,7 +29,6 @@ from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
 from lexitune.train.distributed import current_world
 from lexitune.train.precision import Precision, choose_precision
 from lexitune.train.shared_prefix import answer_loss_sum
-from lexitune.train.teacher import attach_teacher
 
 __all__ = ["TrainResult", "StepCallback", "answer_loss_sum", "lr_lambda", "result_dict", "train"]
 
@@ -137,8 +136,6 @@ def train(
     )
     task = progress.add_task("train", total=total_steps, completed=step, info="")
     started = time.perf_counter() - state["seconds"]
-    # Counted in the training time: the teacher's forward pass is part of what distillation costs.
-    attach_teacher(model, examples, pad_id=pad_id, device=device, autocast=autocast, share_prefix=cfg.share_prefix)
     stop = False
     with progress, log_path.open("a") as log, compiled_blocks(model, cfg.compile):
         while step < total_steps and not stop:

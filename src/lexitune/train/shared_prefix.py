@@ -79,35 +79,26 @@ def answer_loss_sum(model, batch: dict[str, torch.Tensor], share_prefix: bool = 
     # Kept positions are row-major, so a distilled row's positions are its own, in order.
     flagged = distill.unsqueeze(1).expand_as(keep)[keep]
     loss = F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="sum")
-    if "teacher" in batch:  # the base model's hidden states, computed once before training
-        teacher = _answer_logits(base, batch["teacher"])
-    else:
-        rows = {k: v[distill] for k, v in batch.items() if k not in ("distill", "teacher")}
-        teacher = base_answer_logits(model, rows, share_prefix)
+    rows = {k: v[distill] for k, v in batch.items() if k != "distill"}
+    teacher = base_answer_logits(model, rows, share_prefix)
     return loss + F.kl_div(
         F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="sum"
     )
 
 
 @torch.no_grad()
-def base_hidden(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> tuple[torch.Tensor, int]:
-    """The untuned model's last hidden states (the adapter switched off), and their offset."""
+def base_answer_logits(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> torch.Tensor:
+    """The untuned model's logits at the answer positions (row-major): the adapter switched off."""
     if not hasattr(model, "disable_adapter"):
         raise ValueError("distillation toward the base model needs an adapter (train.method lora or dora)")
+    base = model.get_base_model()
     prefix = shared_prefix_length(batch) if share_prefix else 0
     with model.disable_adapter():
-        return decoder_hidden(model.get_base_model().get_decoder(), batch, prefix)
+        hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
+        return _answer_logits(base, hidden[:, :-1], batch["labels"][:, offset + 1 :] != IGNORE)
 
 
-@torch.no_grad()
-def base_answer_logits(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> torch.Tensor:
-    """The untuned model's logits at the answer positions (row-major)."""
-    hidden, offset = base_hidden(model, batch, share_prefix)
-    return _answer_logits(model.get_base_model(), hidden[:, :-1][batch["labels"][:, offset + 1 :] != IGNORE])
-
-
-def _answer_logits(base, hidden: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
-    """Logits of the given hidden states (of those where `keep` holds, if given)."""
-    logits = base.get_output_embeddings()(hidden if keep is None else hidden[keep]).float()
+def _answer_logits(base, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    logits = base.get_output_embeddings()(hidden[keep]).float()
     softcap = getattr(base.config, "final_logit_softcapping", None)
     return torch.tanh(logits / softcap) * softcap if softcap else logits
