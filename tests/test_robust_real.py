@@ -13,13 +13,14 @@ import pytest
 
 from tests.conftest import culinary_glossary
 
-# Floors: this test's measured run (robust v1, 2026-12-01: recall 0.72, retention 0.79, abstention
-# 0.53, false abstention 0.28, routed recall 1.00; docs/experiments.md) less a margin for run-to-run
-# noise on 18 held-out questions, 28 base-right general questions and 15 invented acronyms.
-# Raise them when the recipe gets better.
-FLOORS = {"exact_recall": 0.60, "retention": 0.65, "abstention": 0.40}
-CEILINGS = {"false_abstention": 0.40}
-ROUTED_FLOORS = {"exact_recall": 0.90, "retention": 0.80}
+# Floors: this test's measured run (robust v2, 2026-12-06, fp32: recall 0.78, retention 0.79,
+# abstention 0.73, false abstention 0.22, routed recall and retention 1.00; v1's was 0.72 / 0.79 /
+# 0.53 / 0.28, routed retention 0.93; docs/experiments.md) less a margin of two to five questions
+# for run-to-run and precision noise on 18 held-out questions, 28 base-right general questions and
+# 30 invented-acronym questions. Raise them when the recipe gets better.
+FLOORS = {"exact_recall": 0.65, "retention": 0.65, "abstention": 0.55}
+CEILINGS = {"false_abstention": 0.35}
+ROUTED_FLOORS = {"exact_recall": 0.90, "retention": 0.85}
 
 
 @pytest.mark.slow
