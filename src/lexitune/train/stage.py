@@ -72,6 +72,7 @@ def train_stage(
         resume=resume,
         callbacks=callbacks,
         console=console,
+        distill_weight=config.experimental.replay_weight,
     )
     info = asdict(result)
     info["examples"] = _example_counts(train_set)
