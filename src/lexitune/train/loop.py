@@ -27,7 +27,6 @@ from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_c
 from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
 from lexitune.train.distributed import current_world
-from lexitune.train.frozen_lower import cache_fits, first_adapted_layer, lower_hidden, pad_lower
 from lexitune.train.precision import Precision, choose_precision
 from lexitune.train.shared_prefix import answer_loss_sum
 
@@ -138,8 +137,6 @@ def train(
     )
     task = progress.add_task("train", total=total_steps, completed=step, info="")
     started = time.perf_counter() - state["seconds"]
-    # Counted in training time: what the frozen lower layers cost, once instead of every epoch.
-    from_layer, lower = _frozen_lower(model, examples, autocast, console)
     stop = False
     with progress, log_path.open("a") as log, compiled_blocks(model, cfg.compile):
         while step < total_steps and not stop:
@@ -152,13 +149,9 @@ def train(
                     mine = world.shard(ids)
                     if not mine:
                         continue
-                    batch = collate([examples[i] for i in mine], pad_id)
-                    if lower:
-                        batch["lower_hidden"] = pad_lower([lower[i] for i in mine], batch["input_ids"].shape[1])
-                    batch = {k: v.to(device) for k, v in batch.items()}
+                    batch = {k: v.to(device) for k, v in collate([examples[i] for i in mine], pad_id).items()}
                     with autocast:
-                        loss = answer_loss_sum(model, batch, cfg.share_prefix, distill_weight, from_layer)
-                    loss = loss / max(1, n_answer)
+                        loss = answer_loss_sum(model, batch, cfg.share_prefix, distill_weight) / max(1, n_answer)
                     loss.backward()
                     loss_sum += loss.detach().double().cpu()
                 world.sum_grads(params)
@@ -212,18 +205,6 @@ def train(
         trainable_parameters=sum(p.numel() for p in params),
         resumed_from_step=resumed_from,
     )
-
-
-def _frozen_lower(model, examples: list[Example], autocast, console: Console) -> tuple[int, list | None]:
-    """(first adapted layer, each example's input to it) when layers below the adapter are frozen."""
-    layer = first_adapted_layer(model)
-    hidden_size = getattr(model.config, "hidden_size", None) or model.config.get_text_config().hidden_size
-    if layer == 0 or not cache_fits(examples, hidden_size):
-        return 0, None
-    with autocast:
-        lower = lower_hidden(model, examples, layer)
-    console.print(f"layers below {layer} carry no adapter: their output for each row computed once")
-    return layer, lower
 
 
 def result_dict(result: TrainResult) -> dict:

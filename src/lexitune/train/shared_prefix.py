@@ -17,8 +17,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lexitune.train.frozen_lower import alias_lower_cache, upper_layers_only
-
 IGNORE = -100
 MIN_PREFIX = 4  # below this the extra forward call costs more than the tokens it saves
 
@@ -47,58 +45,34 @@ def _expand_cache(cache, batch_size: int) -> None:
         layer.values = layer.values.expand(batch_size, -1, -1, -1)
 
 
-def decoder_hidden(
-    decoder, batch: dict[str, torch.Tensor], prefix: int, from_layer: int = 0
-) -> tuple[torch.Tensor, int]:
-    """The decoder's last hidden states for positions `prefix`.. of every row, and that offset.
-
-    With batch["lower_hidden"] (the input of decoder layer `from_layer`, cached: frozen_lower.py)
-    only the layers from `from_layer` up run."""
+def decoder_hidden(decoder, batch: dict[str, torch.Tensor], prefix: int) -> tuple[torch.Tensor, int]:
+    """The decoder's last hidden states for positions `prefix`.. of every row, and that offset."""
     ids, mask = batch["input_ids"], batch["attention_mask"]
-    lower = batch.get("lower_hidden")
-    from_layer = from_layer if lower is not None else 0
-
-    def inputs(rows: slice, cols: slice) -> dict[str, torch.Tensor]:
-        return {"inputs_embeds": lower[rows, cols]} if lower is not None else {"input_ids": ids[rows, cols]}
-
-    every = slice(None)
-    with upper_layers_only(decoder, from_layer):
-        if prefix == 0:
-            out = decoder(**inputs(every, every), attention_mask=mask, use_cache=False)
-            return out.last_hidden_state, 0
-        head = decoder(**inputs(slice(0, 1), slice(0, prefix)), use_cache=True)
-        cache = getattr(head, "cache", None) or head.past_key_values  # transformers 5.x renamed it
-        alias_lower_cache(cache, from_layer)
-        _expand_cache(cache, ids.shape[0])
-        width = ids.shape[1] - prefix
-        positions = torch.arange(prefix, prefix + width, device=ids.device).unsqueeze(0).expand(ids.shape[0], -1)
-        out = decoder(
-            **inputs(every, slice(prefix, None)),
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-        )
+    if prefix == 0:
+        out = decoder(input_ids=ids, attention_mask=mask, use_cache=False)
+        return out.last_hidden_state, 0
+    head = decoder(input_ids=ids[:1, :prefix], use_cache=True)
+    cache = getattr(head, "cache", None) or head.past_key_values  # transformers 5.x renamed it
+    _expand_cache(cache, ids.shape[0])
+    width = ids.shape[1] - prefix
+    positions = torch.arange(prefix, prefix + width, device=ids.device).unsqueeze(0).expand(ids.shape[0], -1)
+    out = decoder(input_ids=ids[:, prefix:], attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
     return out.last_hidden_state, prefix
 
 
 def answer_loss_sum(
-    model,
-    batch: dict[str, torch.Tensor],
-    share_prefix: bool = True,
-    distill_weight: float = 1.0,
-    from_layer: int = 0,
+    model, batch: dict[str, torch.Tensor], share_prefix: bool = True, distill_weight: float = 1.0
 ) -> torch.Tensor:
     """Summed next-token loss over answer tokens, projecting to the vocabulary only there.
 
     The LM head is a large share of a small model's FLOPs (49k x 576 for SmolLM2); most positions
     are prompt tokens that carry no loss, so computing their logits would be wasted work. Rows
     flagged in batch["distill"] (replay) take KL(base || model) instead of cross-entropy, times
-    `distill_weight`. With batch["lower_hidden"], the layers below `from_layer` are not run.
+    `distill_weight`.
     """
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     prefix = shared_prefix_length(batch) if share_prefix else 0
-    hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix, from_layer)
+    hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
     targets = batch["labels"][:, offset + 1 :]
     keep = targets != IGNORE
     logits = _answer_logits(base, hidden[:, :-1], keep)
@@ -109,23 +83,21 @@ def answer_loss_sum(
     flagged = distill.unsqueeze(1).expand_as(keep)[keep]
     loss = F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="sum")
     rows = {k: v[distill] for k, v in batch.items() if k != "distill"}
-    teacher = base_answer_logits(model, rows, share_prefix, from_layer)
+    teacher = base_answer_logits(model, rows, share_prefix)
     return loss + distill_weight * F.kl_div(
         F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="sum"
     )
 
 
 @torch.no_grad()
-def base_answer_logits(
-    model, batch: dict[str, torch.Tensor], share_prefix: bool = True, from_layer: int = 0
-) -> torch.Tensor:
+def base_answer_logits(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> torch.Tensor:
     """The untuned model's logits at the answer positions (row-major): the adapter switched off."""
     if not hasattr(model, "disable_adapter"):
         raise ValueError("distillation toward the base model needs an adapter (train.method lora or dora)")
     base = model.get_base_model()
     prefix = shared_prefix_length(batch) if share_prefix else 0
-    with model.disable_adapter():  # no adapter below from_layer: the cached input is the base's too
-        hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix, from_layer)
+    with model.disable_adapter():
+        hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
         return _answer_logits(base, hidden[:, :-1], batch["labels"][:, offset + 1 :] != IGNORE)
 
 
