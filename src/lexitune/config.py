@@ -246,12 +246,6 @@ class ExperimentalConfig(_Section):
         ge=0,
         description="small calculations (none a probe question) answered by the base model and kept only when right, per glossary training conversation",
     )
-    lora_layers: float = Field(
-        1.0,
-        gt=0,
-        le=1,
-        description="share of the decoder's layers, counted from the top, that carry LoRA/DoRA (the backward pass stops below them)",
-    )
     replay_weight: float = Field(
         1.0,
         ge=0,

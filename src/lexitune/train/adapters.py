@@ -8,11 +8,8 @@ from __future__ import annotations
 from lexitune.config import TrainConfig
 
 
-def prepare_model(model, cfg: TrainConfig, top_layers: float = 1.0):
-    """Return the model to train; for LoRA/DoRA a peft model whose base weights stay frozen.
-
-    With `top_layers` < 1 only that share of the decoder's layers, counted from the top, carry the
-    adapter: nothing below them needs a gradient, so the backward pass stops there."""
+def prepare_model(model, cfg: TrainConfig):
+    """Return the model to train; for LoRA/DoRA a peft model whose base weights stay frozen."""
     if cfg.method == "full":
         for p in model.parameters():
             p.requires_grad_(True)
@@ -24,35 +21,15 @@ def prepare_model(model, cfg: TrainConfig, top_layers: float = 1.0):
 
         model = prepare_for_lora(model)
 
-    target_modules, layers = cfg.lora.target_modules, None
-    if top_layers < 1:
-        n = model.config.num_hidden_layers
-        layers = list(range(n - max(1, round(n * top_layers)), n))
-        if target_modules == "all-linear":  # peft takes a layer subset only with named modules
-            target_modules = _linear_names(model)
     lora = LoraConfig(
         r=cfg.lora.r,
         lora_alpha=cfg.lora.alpha,
         lora_dropout=cfg.lora.dropout,
-        target_modules=target_modules,
-        layers_to_transform=layers,
+        target_modules=cfg.lora.target_modules,
         use_dora=cfg.method == "dora",
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora)
-
-
-def _linear_names(model) -> list[str]:
-    """What peft's 'all-linear' means: every linear module of the decoder layers, by short name."""
-    import torch
-
-    return sorted(
-        {
-            name.rsplit(".", 1)[-1]
-            for name, m in model.named_modules()
-            if isinstance(m, torch.nn.Linear) and ".layers." in name
-        }
-    )
 
 
 def trainable_state_dict(model) -> dict:

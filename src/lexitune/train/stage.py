@@ -45,7 +45,7 @@ def train_stage(
     n_glossary = sum(not c.style.startswith("negative/") for c in train_set)
     train_set = train_set + replay_conversations(model, tokenizer, config, run, terms, n_glossary)
     torch.manual_seed(config.seed)  # LoRA's initial weights
-    model = prepare_model(model, config.train, config.experimental.lora_layers)
+    model = prepare_model(model, config.train)
     if curve is not None:
         curve.bind(model)
         callbacks = [*(callbacks or []), curve]
