@@ -246,11 +246,6 @@ class ExperimentalConfig(_Section):
         ge=0,
         description="small calculations (none a probe question) answered by the base model and kept only when right, per glossary training conversation",
     )
-    replay_weight: float = Field(
-        1.0,
-        ge=0,
-        description="weight of the distilled replay rows' loss (KL toward the base model) against the glossary rows' cross-entropy",
-    )
     replay_source: Literal["shipped", "self", "both"] = Field(
         "both",
         description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",

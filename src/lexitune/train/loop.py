@@ -91,7 +91,6 @@ def train(
     resume: bool = False,
     callbacks: list[StepCallback] | None = None,
     console: Console | None = None,
-    distill_weight: float = 1.0,
 ) -> TrainResult:
     console = console or Console(stderr=True)
     world = current_world()
@@ -151,7 +150,7 @@ def train(
                         continue
                     batch = {k: v.to(device) for k, v in collate([examples[i] for i in mine], pad_id).items()}
                     with autocast:
-                        loss = answer_loss_sum(model, batch, cfg.share_prefix, distill_weight) / max(1, n_answer)
+                        loss = answer_loss_sum(model, batch, share_prefix=cfg.share_prefix) / max(1, n_answer)
                     loss.backward()
                     loss_sum += loss.detach().double().cpu()
                 world.sum_grads(params)

@@ -60,15 +60,12 @@ def decoder_hidden(decoder, batch: dict[str, torch.Tensor], prefix: int) -> tupl
     return out.last_hidden_state, prefix
 
 
-def answer_loss_sum(
-    model, batch: dict[str, torch.Tensor], share_prefix: bool = True, distill_weight: float = 1.0
-) -> torch.Tensor:
+def answer_loss_sum(model, batch: dict[str, torch.Tensor], share_prefix: bool = True) -> torch.Tensor:
     """Summed next-token loss over answer tokens, projecting to the vocabulary only there.
 
     The LM head is a large share of a small model's FLOPs (49k x 576 for SmolLM2); most positions
     are prompt tokens that carry no loss, so computing their logits would be wasted work. Rows
-    flagged in batch["distill"] (replay) take KL(base || model) instead of cross-entropy, times
-    `distill_weight`.
+    flagged in batch["distill"] (replay) take KL(base || model) instead of cross-entropy.
     """
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     prefix = shared_prefix_length(batch) if share_prefix else 0
@@ -84,7 +81,7 @@ def answer_loss_sum(
     loss = F.cross_entropy(logits[~flagged], targets[keep][~flagged], reduction="sum")
     rows = {k: v[distill] for k, v in batch.items() if k != "distill"}
     teacher = base_answer_logits(model, rows, share_prefix)
-    return loss + distill_weight * F.kl_div(
+    return loss + F.kl_div(
         F.log_softmax(logits[flagged], -1), F.log_softmax(teacher, -1), log_target=True, reduction="sum"
     )
 

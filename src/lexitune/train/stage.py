@@ -72,7 +72,6 @@ def train_stage(
         resume=resume,
         callbacks=callbacks,
         console=console,
-        distill_weight=config.experimental.replay_weight,
     )
     info = asdict(result)
     info["examples"] = _example_counts(train_set)
