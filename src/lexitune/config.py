@@ -250,12 +250,6 @@ class ExperimentalConfig(_Section):
         "both",
         description="replay prompts: the shipped ones, ones the base model writes itself, or the shipped ones then its own",
     )
-    protect: float = Field(
-        0.0,
-        ge=0,
-        lt=1,
-        description="LoRA's A reads none of the directions holding this share of the replay rows' inputs (0: off)",
-    )
     select: bool = Field(
         False, description="keep the checkpoint with the best validation score (recall, retention, abstention)"
     )

@@ -55,11 +55,6 @@ def train_stage(
     if config.train.replay_distill and not distill:
         console.print("replay: full fine-tuning trains on the base model's answers as text (no adapter to switch off)")
     examples = tokenize_all(tokenizer, train_set, config.train.max_length, distill)
-    if config.experimental.protect and config.train.method != "full":
-        from lexitune.train.protect import protect
-
-        keep = protect(model, [e for e in examples if e.distill], config.experimental.protect, console)
-        callbacks = [keep, *(callbacks or [])]  # first: later callbacks see the projected A
     selector = None
     if config.experimental.select:
         total = config.train.max_steps or max(
