@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from lexitune.config import load_config  # noqa: E402
+from lexitune.evaluate.probes.general import SCORER  # noqa: E402
+from lexitune.evaluate.probes.run import probe_results  # noqa: E402
 from lexitune.glossary import load_from_config  # noqa: E402
 from lexitune.recipes import load_recipe  # noqa: E402
 
@@ -176,15 +178,37 @@ def kept(m: dict) -> dict:
     return out
 
 
+def rejudged(run: Path, m: dict) -> dict:
+    """metrics.json with retention and general accuracy judged again from the run's probe answers
+    (probes.jsonl, probes_routed.jsonl) by the current scorer: answers are kept, so a row keeps
+    up with a corrected scorer without training again."""
+    for side, name in (("after", "probes.jsonl"), ("after_routed", "probes_routed.jsonl")):
+        path = run / name
+        if side not in m or not path.exists():
+            continue
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not rows or any("before" not in r for r in rows):
+            continue
+        _, after, _ = probe_results(rows, [r["before"] for r in rows], [r["after"] for r in rows])
+        m[side].update({k: after[k] for k in ("retention", "general_accuracy")})
+    return m
+
+
 def finished(out: Path) -> dict[str, dict]:
     """The kept rows (bench/quality.json), with every row finished under `out` laid over them."""
     rows = json.loads(QUALITY_JSON.read_text(encoding="utf-8"))["rows"] if QUALITY_JSON.exists() else {}
     for path in sorted(out.glob("*/*/metrics.json")):
         rows[f"{path.parent.parent.name}/{path.parent.name}"] = {
             "source": "run",
-            **kept(json.loads(path.read_text(encoding="utf-8"))),
+            "scorer": SCORER,
+            **kept(rejudged(path.parent, json.loads(path.read_text(encoding="utf-8")))),
         }
     return rows
+
+
+def stale(m: dict) -> bool:
+    """A row whose general answers were judged by an earlier scorer and whose run folder is gone."""
+    return m.get("scorer", 1) < SCORER
 
 
 def read_rows(kept_rows: dict[str, dict]) -> list[dict]:
@@ -303,15 +327,26 @@ def table(rows: list[dict]) -> str:
         seconds = m["train"]["seconds"]
         base = plain.get(_pair(r))
         ratio = f"{seconds / base:.2f}" if base and r["recipe"] != "plain" else "—"
+        mark = " †" if stale(m) else ""
         lines.append(
             f"| {r['example']} | {r['recipe']} v{m.get('recipe_version') or '?'} | {r['seed']} | {a('exact_recall')} "
-            f"| {a('reverse_recall')} | {a('sealed_recall')} | {a('retention')} | {a('abstention')} "
-            f"| {a('false_abstention')} | {a('general_accuracy')} "
+            f"| {a('reverse_recall')} | {a('sealed_recall')} | {a('retention')}{mark} | {a('abstention')} "
+            f"| {a('false_abstention')} | {a('general_accuracy')}{mark} "
             f"| {_f(_get(m, 'after_routed', 'exact_recall')) if routed else '—'} "
-            f"| {_f(_get(m, 'after_routed', 'retention')) if routed else '—'} "
+            f"| {_f(_get(m, 'after_routed', 'retention')) + mark if routed else '—'} "
             f"| {seconds:.0f} ({m['train'].get('precision', '?')}) | {ratio} |"
         )
-    return head + "\n".join(lines) + "\n"
+    return head + "\n".join(lines) + "\n" + (STALE_NOTE if any(stale(r["metrics"]) for r in rows) else "")
+
+
+STALE_NOTE = (
+    "\n† Judged by general-question scorer 1, which took an accepted phrase anywhere in the answer: it "
+    "counted 'FAQ stands for \"What's a Favorite Answer?\" and is a web page that provides answers to "
+    "frequently asked questions' as right, and any answer naming 'apple' as writing it in capital "
+    "letters. Scorer 2 judges an acronym by the expansion the answer claims and the capital letters by "
+    "their case. The row's run folder is gone, so its answers cannot be judged again: it stands until "
+    "the row is run again.\n"
+)
 
 
 def verdicts(rows: list[dict]) -> list[str]:
@@ -339,7 +374,11 @@ def verdicts(rows: list[dict]) -> list[str]:
                 sign = "≥" if kind == "min" else "≤"
                 name = key if side == "after" else f"routed {key}"
                 parts.append(f"{name} {mean:.3f} (worst {worst:.3f}) {sign} {target}: {'met' if ok else '**not met**'}")
-            seeds_note = f" ({len(mine)} of {len(seeds)} seeds{'; incomplete' if missing else ''})"
+            old = sum(stale(r["metrics"]) for r in mine)
+            seeds_note = (
+                f" ({len(mine)} of {len(seeds)} seeds{'; incomplete' if missing else ''}"
+                f"{f'; {old} judged by scorer 1 †' if old else ''})"
+            )
             out.append(f"- **{example} / {recipe}**{seeds_note}: " + "; ".join(parts))
             sealed = [_get(r["metrics"], "after", "sealed_recall") for r in mine]
             exact = [_get(r["metrics"], "after", "exact_recall") for r in mine]
@@ -479,7 +518,8 @@ def readme_table(rows: list[dict]) -> None:
             continue
 
         def mean(key: str, side: str = "after", mine=mine) -> str:
-            return _mean_of_all(mine, key, side)
+            value = _mean_of_all(mine, key, side)
+            return f"{value} †" if key == "retention" and any(stale(m) for m in mine) else value
 
         # Seconds from machines of different speed and precision do not average; the ratio to
         # plain, both trained in one bench command, does.
@@ -497,9 +537,15 @@ def readme_table(rows: list[dict]) -> None:
                 f"| {mean('retention', 'after_routed')} | {mean('abstention', 'after_routed')} "
                 f"| {mean('false_abstention', 'after_routed')} | |"
             )
+    note = (
+        " † Judged by an earlier, more lenient scorer of general answers; see the bench file."
+        if any(stale(r["metrics"]) for r in rows if r["example"] == "culinary-fr")
+        else ""
+    )
     block = (
         "\n".join(lines)
         + "\n\nFrom [bench/QUALITY.md](bench/QUALITY.md) (`python bench/quality.py`), which has every example and seed."
+        + note
     )
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)

@@ -3,6 +3,7 @@
 import pytest
 
 from lexitune.evaluate.probes import is_correct, is_decline, load_general, retention
+from lexitune.evaluate.probes.general import general_question
 from lexitune.generate.negatives import DECLINES
 
 MUST_DECLINE = [
@@ -46,6 +47,47 @@ def test_general_scoring_uses_normalised_word_bounded_matches():
     assert not is_correct("Lyon", ["paris"])
     assert is_correct("USB stands forUniversal Serial Bus.", ["universal serial bus"])  # a dropped space
     assert not is_correct("USB stands for Universal Serial Business.", ["universal serial bus"])
+
+
+def test_an_acronym_answer_is_judged_by_the_expansion_it_claims():
+    faq = ["frequently asked questions"]
+    # The base model's own answer, once counted right: the accepted words only describe the page.
+    wrong = 'FAQ stands for "What\'s a Favorite Answer?" and is a web page that provides answers to frequently asked questions.'
+    assert is_correct(wrong, faq)
+    assert not is_correct(wrong, faq, expansion=True)
+    assert is_correct("FAQ stands for Frequently Asked Questions, a page of answers.", faq, expansion=True)
+    assert not is_correct("FAQ is short for Freedom of Information; frequently asked questions.", faq, expansion=True)
+    assert is_correct(
+        "NASA signifie National Aeronautics and Space Administration.", ["national aeronautics"], expansion=True
+    )
+    # No claim: the accepted words anywhere, as before.
+    assert is_correct(
+        "The National Aeronautics and Space Administration is an agency.", ["national aeronautics"], expansion=True
+    )
+    # A repeated question is not a claim; nor is a marker with nothing after it.
+    question = "Que signifie le sigle ONU ?"
+    onu = ["organisation des nations unies"]
+    assert is_correct(f"{question} Organisation des Nations unies.", onu, expansion=True, question=question)
+    assert not is_correct(f"{question} Organisation mondiale du commerce.", onu, expansion=True, question=question)
+    assert is_correct("UN stands for:\nUnited Nations", ["united nations"], expansion=True)
+
+
+def test_a_case_sensitive_question_wants_the_case():
+    apple = general_question("g41")
+    assert apple.case_sensitive and apple.is_right("APPLE")
+    assert not apple.is_right('The word "apple" is a classic example of a word.')
+    assert not apple.is_right("Apple")
+
+
+def test_shipped_questions_are_judged_by_their_kind():
+    faq, paris = general_question("g28"), general_question("g01")
+    assert faq.kind == "acronym" and not faq.is_right(
+        'FAQ stands for "What\'s a Favorite Answer?" on frequently asked questions.'
+    )
+    assert faq.is_right("FAQ stands for frequently asked questions.")
+    assert paris.is_right("The capital of France is Paris.")
+    with pytest.raises(KeyError, match="g999"):
+        general_question("g999")
 
 
 def test_retention_counts_only_what_the_base_knew():

@@ -12,11 +12,12 @@ from functools import lru_cache
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
-def normalize(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, single spaces: 'Élémentaires,' → 'elementaires'."""
+def normalize(text: str, lower: bool = True) -> str:
+    """Lower case, no accents, punctuation as spaces, single spaces: 'Élémentaires,' → 'elementaires'
+    (`lower=False` keeps the case, for answers whose case is the point: "in capital letters")."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+    return " ".join(_NON_WORD.sub(" ", text.lower() if lower else text).split())
 
 
 def contains_definition(answer: str, definition: str) -> bool:

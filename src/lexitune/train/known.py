@@ -72,4 +72,4 @@ def keep_answer(prompt: str, answer: str) -> bool:
     """Replay a base answer only when it gives an accepted expansion of the acronym asked, and no decline."""
     asked = [a for a in capitalised_words(prompt) if a in _expansions(str(KNOWN_PATH))]
     accepted = [e for a in asked for e in _expansions(str(KNOWN_PATH))[a]]
-    return bool(accepted) and is_correct(answer, accepted) and not is_decline(answer)
+    return bool(accepted) and is_correct(answer, accepted, expansion=True, question=prompt) and not is_decline(answer)

@@ -18,7 +18,7 @@ import random
 from lexitune.config import Config
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
-from lexitune.evaluate.probes.general import is_correct, load_general
+from lexitune.evaluate.probes.general import load_general
 from lexitune.generate.augment import decorate
 from lexitune.generate.dataset import Conversation
 from lexitune.generate.invented import validation_pool
@@ -60,8 +60,7 @@ class Selector:
         ]
         # LoRA starts as the identity, so the model answers as the base does here.
         self.base_right = [
-            is_correct(a, q.accepted)
-            for a, q in zip(self._ask([q.question for q in self.general]), self.general, strict=True)
+            q.is_right(a) for a, q in zip(self._ask([q.question for q in self.general]), self.general, strict=True)
         ]
         self.history: list[dict] = []
         self.best: dict | None = None
@@ -77,9 +76,7 @@ class Selector:
             1, n_g
         )
         kept = [
-            is_correct(a, q.accepted)
-            for a, q, b in zip(answers[n_g : n_g + n_q], self.general, self.base_right, strict=True)
-            if b
+            q.is_right(a) for a, q, b in zip(answers[n_g : n_g + n_q], self.general, self.base_right, strict=True) if b
         ]
         retention = sum(kept) / len(kept) if kept else 1.0
         abstention = sum(is_decline(a) for a in answers[n_g + n_q :]) / max(1, len(self.unknown))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from lexitune.config import Config
 from lexitune.evaluate.metrics import contains_definition
 from lexitune.evaluate.probes.decline import is_decline
-from lexitune.evaluate.probes.general import is_correct, load_general, retention
+from lexitune.evaluate.probes.general import general_question, load_general, retention
 from lexitune.generate.dataset import Conversation
 from lexitune.generate.invented import abstention_pool
 from lexitune.generate.split import family, style_pools
@@ -52,7 +52,7 @@ def probes_before(base: Answerer, config: Config, run: RunDir, terms: list[Term]
 
 def _judge(prompt: dict, answer: str) -> dict:
     if prompt["kind"] == "general":
-        return {"correct": is_correct(answer, prompt["accepted"])}
+        return {"correct": general_question(prompt["id"]).is_right(answer)}
     return {"declined": is_decline(answer)}
 
 

@@ -1,0 +1,76 @@
+"""The quality bench judges a finished row's general answers again with the current scorer, and
+marks the rows it cannot judge again."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "quality.py"
+FAQ_WRONG = (
+    'FAQ stands for "What\'s a Favorite Answer?" and is a web page that provides answers to frequently asked questions.'
+)
+
+
+def _quality():
+    spec = importlib.util.spec_from_file_location("bench_quality", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _probe(qid: str, question: str, before: str, after: str) -> dict:
+    # As probes.jsonl keeps them: judgments by scorer 1 included, to be judged again.
+    return {
+        "kind": "general",
+        "id": qid,
+        "question": question,
+        "before": before,
+        "before_correct": True,
+        "after": after,
+        "after_correct": True,
+    }
+
+
+def test_a_finished_row_is_judged_again_from_its_answers(tmp_path):
+    quality = _quality()
+    run = tmp_path / "culinary-fr" / "robust-v2-s0"
+    run.mkdir(parents=True)
+    rows = [
+        _probe("g01", "What is the capital of France?", "Paris.", "The capital of France is Paris."),
+        _probe("g28", "What does FAQ stand for?", FAQ_WRONG, "FAQ is short for Freedom of Information."),
+        _probe(
+            "g21",
+            "What does CPU stand for?",
+            "CPU stands for Central Processing Unit.",
+            "CPU stands for Central Processing Unit.",
+        ),
+        {
+            "kind": "unknown",
+            "id": "ZORB/q",
+            "term": "ZORB",
+            "question": "What is ZORB?",
+            "before": "ZORB is a ball.",
+            "after": "I don't know ZORB.",
+            "after_declined": True,
+        },
+    ]
+    (run / "probes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    metrics = {"after": {"retention": 0.6667, "general_accuracy": 0.6667, "abstention": 1.0}, "train": {"seconds": 1.0}}
+    (run / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+
+    kept = quality.finished(tmp_path)["culinary-fr/robust-v2-s0"]
+    # The base never knew FAQ, so it is not counted as lost: 2 of 2 kept, 2 of 3 right.
+    assert kept["after"]["retention"] == 1.0 and kept["after"]["general_accuracy"] == 0.6667
+    assert kept["after"]["abstention"] == 1.0
+    assert kept["scorer"] == quality.SCORER and not quality.stale(kept)
+
+
+def test_rows_judged_by_an_earlier_scorer_are_marked():
+    quality = _quality()
+    old = {"train": {"seconds": 500.0, "precision": "fp32"}, "after": {"retention": 0.82, "exact_recall": 1.0}}
+    new = {**old, "scorer": quality.SCORER}
+    assert quality.stale(old) and not quality.stale(new)
+    rows = [{"example": "culinary-fr", "recipe": "robust", "seed": s, "metrics": m} for s, m in ((0, old), (1, new))]
+    text = quality.table(rows)
+    assert "| 0.82 † |" in text and "| 0.82 |" in text and "scorer 1" in text
+    assert "scorer 1" not in quality.table(rows[1:])
