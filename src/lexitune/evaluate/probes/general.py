@@ -25,8 +25,8 @@ from pathlib import Path
 from lexitune.evaluate.metrics import normalize
 
 _GLUED = re.compile(r"(?<=[a-z])(?=[A-Z])")
-# What an answer claims an acronym expands to: the words after the first "stands for" (or its
-# French and English kin) up to the end of that sentence.
+# What an answer claims an acronym expands to: the words after each "stands for" (or its French
+# and English kin) up to the end of that sentence.
 _EXPANSION = re.compile(
     r"\b(?:stands? for|(?:is )?short for|is an? (?:acronym|abbreviation) (?:for|of)|signifie|veut dire"
     r"|est l['’](?:acronyme|abr[ée]viation) de|est le sigle de)\b(?P<claim>[^.?!;\n]*)",
