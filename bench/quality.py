@@ -538,7 +538,8 @@ def readme_table(rows: list[dict]) -> None:
                 f"| {mean('false_abstention', 'after_routed')} | |"
             )
     note = (
-        " † Judged by an earlier, more lenient scorer of general answers; see the bench file."
+        " † The mean includes seeds whose general answers were judged by an earlier, more lenient"
+        " scorer; see the bench file."
         if any(stale(r["metrics"]) for r in rows if r["example"] == "culinary-fr")
         else ""
     )
