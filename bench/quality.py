@@ -284,11 +284,14 @@ def methods_table(rows: list[dict]) -> str:
         a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
         preference = (m["train"].get("preference") or {}).get("seconds")
         lines.append(
-            f"| {r['method']} | v{r['version']} | {a('exact_recall')} | {a('reverse_recall')} | {a('retention')} | {a('abstention')} "
+            f"| {r['method']} | v{r['version']} | {a('exact_recall')} | {a('reverse_recall')} "
+            f"| {a('retention')}{' †' if stale(m) else ''} | {a('abstention')} "
             f"| {a('false_abstention')} | {m['train']['seconds'] + (preference or 0):.0f} "
             f"({m['train'].get('precision', '?')}) "
             f"| {f'{preference:.0f}' if preference is not None else '—'} | {m['train']['trainable_parameters']:,} |"
         )
+    if any(stale(r["metrics"]) for r in rows):
+        lines.append(STALE_NOTE.rstrip("\n"))  # opens with a blank line: a table ends only there
     missing = [v for v in METHODS if v not in {r["method"] for r in rows}]
     if missing:
         lines.append(

@@ -74,3 +74,6 @@ def test_rows_judged_by_an_earlier_scorer_are_marked():
     text = quality.table(rows)
     assert "| 0.82 † |" in text and "| 0.82 |" in text and "scorer 1" in text
     assert "scorer 1" not in quality.table(rows[1:])
+    old["train"]["trainable_parameters"] = 1
+    methods = quality.methods_table([{"method": m, "version": 1, "metrics": old} for m in ["lora", *quality.METHODS]])
+    assert "| 0.82 † |" in methods and "\n\n† Judged by general-question scorer 1" in methods
