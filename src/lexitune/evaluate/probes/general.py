@@ -96,12 +96,12 @@ def is_correct(
     lower = not case_sensitive
     texts = [answer]
     if expansion:
-        if question and answer.lstrip().startswith(question.strip()):
-            answer = answer.lstrip()[len(question.strip()) :]
-        claims = [m["claim"] for m in _EXPANSION.finditer(answer) if normalize(m["claim"])]
-        texts = claims or [answer]
+        answer = answer.lstrip().removeprefix(question.strip())
+        claims = [m["claim"] for m in _EXPANSION.finditer(answer)]
+        texts = [c for c in claims if normalize(c)] or [answer]
+    haystacks = [f" {normalize(text, lower)} " for text in texts]
     needles = [f" {n} " for a in accepted if (n := normalize(a, lower))]
-    return any(needle in f" {normalize(text, lower)} " for text in texts for needle in needles)
+    return any(needle in haystack for haystack in haystacks for needle in needles)
 
 
 def retention(before: list[bool], after: list[bool]) -> float | None:
