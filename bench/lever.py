@@ -1,13 +1,14 @@
 """Does a lever help the recipe? Paired, question by question, over the bench's own rows.
 
-    python bench/lever.py kl2 --set experimental.replay_weight=2 --rows culinary-fr/2 uk-public-sector/0
-    python bench/lever.py rev3 --rows culinary-fr/1 culinary-fr/2 --md lever-rev3.md   # only compare
+    python bench/lever.py drop10 --set train.lora.dropout=0.1 --rows culinary-fr/2 uk-public-sector/0
+    python bench/lever.py drop10 --rows culinary-fr/2 uk-public-sector/0 --md bench/LEVERS.md  # finished: compare
 
 A lever is a set of `--set` overrides on the recipe (robust unless --recipe). Each row (EXAMPLE/SEED)
 is run like the quality bench's own row (`quality.run_row`: the same glossary, routing and guard),
 in its own folder `<out>/<example>/<recipe>+<name>-v<version>-s<seed>`, resumed if unfinished and
-never run again once finished; the recipe's row is the bench's (`runs/quality/…`, run there
-first if missing).
+never run again once finished; its settings are kept beside it (`….settings.json`), so a name
+stays one set of settings and an unfinished row resumes without them. The recipe's row is the
+bench's (`runs/quality/…`, run there first if missing).
 
 Why paired: retention is judged on ~26 general questions a seed, so one seed's figure moves by
 about 0.07 from which questions happen to flip, and any change to the data reshuffles them. A
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if not NAME.fullmatch(args.name):
         parser.error(f"lever name {args.name!r}: letters, digits, '.', '_' and '-' only (it names folders)")
     rows = []  # (row, recipe run, lever run, lever settings file), all checked before anything runs
+    sets = args.sets
     for row in args.rows:
         example, _, seed = row.partition("/")
         if example not in quality.EXAMPLES or not seed.isdigit():
@@ -198,8 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         recipe_run = quality.folder(args.bench, example, args.recipe, int(seed))
         lever_run = quality.folder(args.out, example, f"{args.recipe}+{args.name}", int(seed))
         settings = lever_run.parent / f"{lever_run.name}.settings.json"
-        if settings.exists() and json.loads(settings.read_text(encoding="utf-8")) != args.sets:
+        saved = json.loads(settings.read_text(encoding="utf-8")) if settings.exists() else None
+        if saved is not None and args.sets and saved != args.sets:
             parser.error(f"{lever_run} was run with other settings ({settings}); give this lever another name")
+        sets = sets or saved or []
+        if not sets and not (lever_run / "metrics.json").exists():
+            parser.error(f"{lever_run} is not finished: give the lever's settings with --set")
         rows.append((row, recipe_run, lever_run, settings))
     pairs = []
     for row, recipe_run, lever_run, settings in rows:
@@ -208,15 +214,15 @@ def main(argv: list[str] | None = None) -> int:
             quality.run_row(args.bench, example, args.recipe, int(seed), [])
         if not lever_run.exists():
             settings.parent.mkdir(parents=True, exist_ok=True)
-            settings.write_text(json.dumps(args.sets), encoding="utf-8")
+            settings.write_text(json.dumps(sets), encoding="utf-8")
         # A no-op once the lever's row is finished.
-        quality.run_row(args.out, example, args.recipe, int(seed), args.sets, variant=args.name)
+        quality.run_row(args.out, example, args.recipe, int(seed), sets, variant=args.name)
         for run in (recipe_run, lever_run):
             if not (run / "metrics.json").exists():
                 print(f"{run} did not finish; see {run.parent / (run.name + '.log')}", file=sys.stderr)
                 return 1
         pairs.append((row, recipe_run, lever_run))
-    text = report(args.name, args.sets, pairs, args.note)
+    text = report(args.name, sets, pairs, args.note)
     print(text, end="")
     if args.md:
         write_section(args.md, args.name, text)

@@ -119,6 +119,13 @@ def test_the_command_compares_finished_rows_and_keeps_a_lever_to_its_settings(tm
     with pytest.raises(SystemExit):
         lever.main([*argv, "--set", "train.lora.dropout=0.2"])
     assert "other settings" in capsys.readouterr().err
+    # Compared again without --set, its kept settings are the ones shown.
+    assert lever.main(argv) == 0
+    assert "Settings: `train.lora.dropout=0.1`." in capsys.readouterr().out
+    # A lever no one ran, without settings: refused, so a typo never trains the recipe again.
+    with pytest.raises(SystemExit):
+        lever.main(["drop2", "--rows", "culinary-fr/2", "--bench", str(bench), "--out", str(out)])
+    assert "give the lever's settings with --set" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         lever.main(["drop", "--rows", "nowhere/2"])
     with pytest.raises(SystemExit):
