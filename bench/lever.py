@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         lever_run = quality.folder(args.out, example, f"{args.recipe}+{args.name}", int(seed))
         settings = lever_run.parent / f"{lever_run.name}.settings.json"
         saved = json.loads(settings.read_text(encoding="utf-8")) if settings.exists() else None
-        if saved is not None and args.sets and saved != args.sets:
+        if saved is not None and sets and saved != sets:  # --set, or an earlier row's kept settings
             parser.error(f"{lever_run} was run with other settings ({settings}); give this lever another name")
         sets = sets or saved or []
         if not sets and not (lever_run / "metrics.json").exists():
