@@ -46,6 +46,7 @@ import quality  # noqa: E402
 from lexitune.evaluate.probes.decline import is_decline  # noqa: E402
 from lexitune.evaluate.probes.general import general_question  # noqa: E402
 from lexitune.generate.split import family  # noqa: E402
+from lexitune.rundir import read_jsonl_log  # noqa: E402
 
 ALPHA = 0.05
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -56,19 +57,13 @@ METRICS = ["recall", "reverse", "sealed", "not declined", "retention", "abstenti
 def items(run: Path) -> dict[str, dict[str, bool]]:
     """{metric: {question key: right}} for one finished run folder."""
     out: dict[str, dict[str, bool]] = {m: {} for m in METRICS}
-    for line in (run / "answers.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in read_jsonl_log(run / "answers.jsonl"):
         key = f"{row['term']}|{row['style']}"
         name = {"forward": "recall", "reverse": "reverse", "sealed": "sealed"}[family(row["style"])]
         out[name][key] = bool(row["after_exact"])
         if name == "recall":
             out["not declined"][key] = not is_decline(row["after"])
-    for line in (run / "probes.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in read_jsonl_log(run / "probes.jsonl"):
         if row["kind"] == "general":
             # Judged again: a row run under an earlier scorer is compared on today's judgments.
             question = general_question(row["id"])
@@ -128,6 +123,12 @@ def seconds(run: Path) -> float | None:
     return json.loads((run / "metrics.json").read_text(encoding="utf-8"))["train"].get("seconds")
 
 
+def _row_label(label: str, recipe: Path, lever: Path) -> str:
+    """A row's name with both runs' training seconds, each read once."""
+    recipe_s, lever_s = seconds(recipe), seconds(lever)
+    return f"{label} ({lever_s:.0f} s against {recipe_s:.0f} s)" if recipe_s and lever_s else label
+
+
 def report(name: str, settings: list[str], pairs: list[tuple[str, Path, Path]], note: str = "") -> str:
     """The markdown a lever's comparison prints (and --md writes)."""
     lines = [
@@ -136,13 +137,7 @@ def report(name: str, settings: list[str], pairs: list[tuple[str, Path, Path]], 
         *([f"Settings: {' '.join(f'`{s}`' for s in settings)}.", ""] if settings else []),
         *([note, ""] if note else []),
         *([] if settings or note else ["Settings: as its run folders say (their config.yaml).", ""]),
-        "Rows: "
-        + ", ".join(
-            f"{label} ({seconds(lever):.0f} s against {seconds(recipe):.0f} s)"
-            if seconds(lever) and seconds(recipe)
-            else label
-            for label, recipe, lever in pairs
-        ),
+        "Rows: " + ", ".join(_row_label(label, recipe, lever) for label, recipe, lever in pairs),
         "",
         "| metric | questions | recipe | lever | lever better | lever worse | p (McNemar) | verdict | unpaired |",
         "|---|---|---|---|---|---|---|---|---|",
