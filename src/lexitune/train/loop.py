@@ -23,10 +23,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lexitune.config import TrainConfig
 from lexitune.rundir import RunDir, cut_log
+from lexitune.train.attention import attention_kernel
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
 from lexitune.train.distributed import current_world
+from lexitune.train.frozen_cast import FrozenBf16
 from lexitune.train.precision import Precision, choose_precision
 from lexitune.train.shared_prefix import answer_loss_sum
 
@@ -125,6 +127,7 @@ def train(
 
     model.train()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.dtype == torch.bfloat16)
+    frozen = FrozenBf16(model, enabled=precision.dtype == torch.bfloat16 and cfg.method == "lora")
     progress = Progress(
         TextColumn("[bold]train"),
         BarColumn(),
@@ -149,9 +152,10 @@ def train(
                     if not mine:
                         continue
                     batch = {k: v.to(device) for k, v in collate([examples[i] for i in mine], pad_id).items()}
-                    with autocast:
-                        loss = answer_loss_sum(model, batch, share_prefix=cfg.share_prefix) / max(1, n_answer)
-                    loss.backward()
+                    with frozen, attention_kernel(precision.dtype, device, batch["input_ids"].shape[1]):
+                        with autocast:
+                            loss = answer_loss_sum(model, batch, share_prefix=cfg.share_prefix) / max(1, n_answer)
+                        loss.backward()
                     loss_sum += loss.detach().double().cpu()
                 world.sum_grads(params)
                 loss_value = float(world.sum_(loss_sum))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lexitune.train.attention import forward_only
+
 IGNORE = -100
 MIN_PREFIX = 4  # below this the extra forward call costs more than the tokens it saves
 
@@ -93,7 +95,7 @@ def base_answer_logits(model, batch: dict[str, torch.Tensor], share_prefix: bool
         raise ValueError("distillation toward the base model needs an adapter (train.method lora or dora)")
     base = model.get_base_model()
     prefix = shared_prefix_length(batch) if share_prefix else 0
-    with model.disable_adapter():
+    with model.disable_adapter(), forward_only():
         hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
         return _answer_logits(base, hidden[:, :-1], batch["labels"][:, offset + 1 :] != IGNORE)
 
