@@ -13,15 +13,22 @@ def test_math_only_for_short_bf16_rows_on_a_cpu():
     assert torch.backends.cuda.flash_sdp_enabled()
     with attention_kernel(torch.bfloat16, CPU, MATH_MAX_TOKENS):
         assert not torch.backends.cuda.flash_sdp_enabled() and torch.backends.cuda.math_sdp_enabled()
-        with forward_only():  # the replay teacher's pass: flash's forward is the fast one
+        with forward_only(CPU):  # the replay teacher's pass: flash's forward is the fast one
             assert torch.backends.cuda.flash_sdp_enabled()
         assert not torch.backends.cuda.flash_sdp_enabled()
     assert torch.backends.cuda.flash_sdp_enabled()  # PyTorch's own choice again after the step
     for dtype, tokens in ((torch.bfloat16, MATH_MAX_TOKENS + 1), (torch.float32, 30)):
         with attention_kernel(dtype, CPU, tokens):
             assert torch.backends.cuda.flash_sdp_enabled()
-    with attention_kernel(torch.bfloat16, torch.device("meta"), 30):  # not a CPU: untouched
+    meta = torch.device("meta")  # not a CPU: the settings are left as they are
+    with attention_kernel(torch.bfloat16, meta, 30):
         assert torch.backends.cuda.flash_sdp_enabled()
+    torch.backends.cuda.enable_flash_sdp(False)
+    try:
+        with forward_only(meta):
+            assert not torch.backends.cuda.flash_sdp_enabled()
+    finally:
+        torch.backends.cuda.enable_flash_sdp(True)
 
 
 def _attention_and_grads(q, k, v, mask, grad, dtype, backend):

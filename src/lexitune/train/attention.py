@@ -21,12 +21,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 MATH_MAX_TOKENS = 160  # between the measured 128 (math faster) and 256 (flash faster)
-_EVERY_KERNEL = [
-    SDPBackend.FLASH_ATTENTION,
-    SDPBackend.EFFICIENT_ATTENTION,
-    SDPBackend.CUDNN_ATTENTION,
-    SDPBackend.MATH,
-]
+_CPU_KERNELS = [SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]  # the two a CPU has
 
 
 def attention_kernel(dtype: torch.dtype, device: torch.device, tokens: int):
@@ -36,6 +31,8 @@ def attention_kernel(dtype: torch.dtype, device: torch.device, tokens: int):
     return nullcontext()
 
 
-def forward_only():
-    """Inside a step's context: every kernel allowed again, for a pass that computes no gradient."""
-    return sdpa_kernel(_EVERY_KERNEL)
+def forward_only(device: torch.device):
+    """Inside a step's context, on a CPU: PyTorch's choice again, for a pass that computes no gradient.
+
+    Elsewhere nothing was changed, so nothing is given back (a GPU's settings stay the user's)."""
+    return sdpa_kernel(_CPU_KERNELS) if device.type == "cpu" else nullcontext()

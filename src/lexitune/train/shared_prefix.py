@@ -95,7 +95,7 @@ def base_answer_logits(model, batch: dict[str, torch.Tensor], share_prefix: bool
         raise ValueError("distillation toward the base model needs an adapter (train.method lora or dora)")
     base = model.get_base_model()
     prefix = shared_prefix_length(batch) if share_prefix else 0
-    with model.disable_adapter(), forward_only():
+    with model.disable_adapter(), forward_only(batch["input_ids"].device):
         hidden, offset = decoder_hidden(base.get_decoder(), batch, prefix)
         return _answer_logits(base, hidden[:, :-1], batch["labels"][:, offset + 1 :] != IGNORE)
 
