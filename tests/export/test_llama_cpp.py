@@ -6,7 +6,7 @@ token in llama.cpp too."""
 
 from __future__ import annotations
 
-import llama_cpp  # a dev dependency: `make install` builds it once, pip caches the wheel
+import llama_cpp  # a dev dependency: `make install` builds it once (portable) and caches the wheel
 import pytest
 
 from tests.conftest import CANNED_ANSWER, load_bench
