@@ -26,10 +26,8 @@ from phases import dataset  # noqa: E402
 from lexitune.config import TrainConfig  # noqa: E402
 from lexitune.models import load_model  # noqa: E402
 from lexitune.train.adapters import prepare_model  # noqa: E402
-from lexitune.train.attention import attention_kernel  # noqa: E402
 from lexitune.train.data import collate, length_grouped_batches  # noqa: E402
-from lexitune.train.frozen_cast import FrozenBf16  # noqa: E402
-from lexitune.train.precision import choose_precision  # noqa: E402
+from lexitune.train.precision import StepPrecision, choose_precision  # noqa: E402
 from lexitune.train.shared_prefix import answer_loss_sum, shared_prefix_length  # noqa: E402
 
 MATH_ATTENTION_OPS = {
@@ -79,14 +77,12 @@ def main() -> None:
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, foreach=True)
     batches = length_grouped_batches([len(e) for e in examples], cfg.batch_size, 0)
     precision = choose_precision(a.precision, torch.device("cpu"))
-    bf16 = precision.dtype == torch.bfloat16
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
-    frozen = FrozenBf16(model, enabled=bf16)
+    in_precision = StepPrecision(model, precision, torch.device("cpu"), cfg.method)
 
     def step(ids: list[int]) -> None:
         batch = collate([examples[i] for i in ids], tokenizer.pad_token_id)
-        with frozen, attention_kernel(precision.dtype, torch.device("cpu"), batch["input_ids"].shape[1]):
-            with autocast:
+        with in_precision.around(batch["input_ids"].shape[1]):
+            with in_precision.autocast:
                 loss = answer_loss_sum(model, batch, share_prefix=a.share_prefix) / 100
             loss.backward()
         optimizer.step()

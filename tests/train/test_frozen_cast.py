@@ -4,29 +4,18 @@ import pytest
 import torch
 
 from lexitune.config import TrainConfig
-from lexitune.generate.dataset import Conversation
 from lexitune.models import load_model, load_tokenizer
-from lexitune.train import loop
+from lexitune.train import loop, precision
 from lexitune.train.adapters import prepare_model, trainable_state_dict
 from lexitune.train.data import collate, tokenize_all
 from lexitune.train.frozen_cast import FrozenBf16
 from lexitune.train.shared_prefix import answer_loss_sum
+from tests.train.test_loop import conversations
 
 
 def _examples(tokenizer, n=6):
-    conversations = [
-        Conversation(
-            term=f"T{i}",
-            split="train",
-            style="replay" if i % 2 else "s",  # odd rows distil toward the base (a teacher pass)
-            messages=[
-                {"role": "user", "content": f"What does T{i} mean?"},
-                {"role": "assistant", "content": f"T{i} means thing number {i}."},
-            ],
-        )
-        for i in range(n)
-    ]
-    return tokenize_all(tokenizer, conversations, max_length=128, distill_replay=True)
+    # odd rows distil toward the base (a teacher pass)
+    return tokenize_all(tokenizer, conversations(n, styles=("s", "replay")), max_length=128, distill_replay=True)
 
 
 def _lora(path, method="lora"):
@@ -98,8 +87,22 @@ def test_a_bf16_run_trains_the_same_adapter_with_and_without_it(tiny_model_dir, 
     with_it, adapter, model = run(tmp_path / "a")
     # the loaded weights are back after training: evaluation runs the model as loaded
     assert all(p.dtype == torch.float32 for p in model.parameters())
-    monkeypatch.setattr(loop, "FrozenBf16", lambda model, enabled: FrozenBf16(model, enabled=False))
+    monkeypatch.setattr(precision, "FrozenBf16", lambda model, enabled: FrozenBf16(model, enabled=False))
     without, reference, _ = run(tmp_path / "b")
     assert with_it.precision == without.precision == "bf16"
     assert with_it.final_loss == without.final_loss
     assert all(torch.equal(adapter[k], reference[k]) for k in reference)
+
+
+def test_a_step_holds_frozen_weights_in_bf16_only_for_lora_under_bf16(tiny_model_dir):
+    bf16 = precision.Precision(torch.bfloat16, "test")
+    fp32 = precision.Precision(torch.float32, "test")
+    cpu = torch.device("cpu")
+    assert len(precision.StepPrecision(_lora(tiny_model_dir), bf16, cpu, "lora").frozen) == 2 * 7 + 1
+    assert len(precision.StepPrecision(_lora(tiny_model_dir), fp32, cpu, "lora").frozen) == 0
+    # DoRA reads its base weights for its norm: they stay as loaded
+    assert len(precision.StepPrecision(_lora(tiny_model_dir, "dora"), bf16, cpu, "dora").frozen) == 0
+    step = precision.StepPrecision(_lora(tiny_model_dir), bf16, cpu, "lora")
+    with step.without_grad():
+        assert not torch.is_grad_enabled() and torch.is_autocast_enabled("cpu")
+    assert torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu")

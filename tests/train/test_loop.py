@@ -14,12 +14,13 @@ from lexitune.train.loop import answer_loss_sum, lr_lambda, train
 from lexitune.train.precision import choose_precision
 
 
-def _conversations(n=6):
+def conversations(n=6, styles=("s",)):
+    """n one-turn conversations about terms T0…; row i has style styles[i % len(styles)]."""
     return [
         Conversation(
             term=f"T{i}",
             split="train",
-            style="s",
+            style=styles[i % len(styles)],
             messages=[
                 {"role": "user", "content": f"What does T{i} mean?"},
                 {"role": "assistant", "content": f"T{i} means thing number {i}."},
@@ -32,7 +33,7 @@ def _conversations(n=6):
 @pytest.fixture
 def setup(tiny_model_dir):
     tokenizer = load_tokenizer(str(tiny_model_dir))
-    examples = tokenize_all(tokenizer, _conversations(), max_length=128)
+    examples = tokenize_all(tokenizer, conversations(), max_length=128)
     return tiny_model_dir, tokenizer, examples
 
 

@@ -23,13 +23,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lexitune.config import TrainConfig
 from lexitune.rundir import RunDir, cut_log
-from lexitune.train.attention import attention_kernel
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
 from lexitune.train.distributed import current_world
-from lexitune.train.frozen_cast import FrozenBf16
-from lexitune.train.precision import Precision, choose_precision
+from lexitune.train.precision import Precision, StepPrecision, choose_precision
 from lexitune.train.shared_prefix import answer_loss_sum
 
 __all__ = ["TrainResult", "StepCallback", "answer_loss_sum", "lr_lambda", "result_dict", "train"]
@@ -126,8 +124,7 @@ def train(
     resumed_from = step
 
     model.train()
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.dtype == torch.bfloat16)
-    frozen = FrozenBf16(model, enabled=precision.dtype == torch.bfloat16 and cfg.method == "lora")
+    in_precision = StepPrecision(model, precision, device, cfg.method)
     progress = Progress(
         TextColumn("[bold]train"),
         BarColumn(),
@@ -152,8 +149,8 @@ def train(
                     if not mine:
                         continue
                     batch = {k: v.to(device) for k, v in collate([examples[i] for i in mine], pad_id).items()}
-                    with frozen, attention_kernel(precision.dtype, device, batch["input_ids"].shape[1]):
-                        with autocast:
+                    with in_precision.around(batch["input_ids"].shape[1]):
+                        with in_precision.autocast:
                             loss = answer_loss_sum(model, batch, share_prefix=cfg.share_prefix) / max(1, n_answer)
                         loss.backward()
                     loss_sum += loss.detach().double().cpu()

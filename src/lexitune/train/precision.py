@@ -1,8 +1,13 @@
-"""Choose the training precision for the hardware at hand, and say why.
+"""Choose the training precision for the hardware at hand, say why, and run a step in it.
 
 bf16 autocast is about 2x faster than fp32 on CPUs with native bf16 (AVX512-BF16, AMX) and about
 3x *slower* on CPUs without it, where it is emulated. So `auto` asks the CPU flags first and, when
 they are inconclusive, measures a matmul in both precisions.
+
+A step in the chosen precision is more than autocast: under bf16 the frozen LoRA weights are held
+in bf16 (`frozen_cast`) and short rows on a CPU take the math attention kernel (`attention`).
+`StepPrecision` puts the three together once, so the loop, preference tuning and
+bench/profile_step.py run the same step.
 
     python -m lexitune.train.precision
 """
@@ -11,10 +16,15 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
+
+from lexitune.train.attention import attention_kernel
+from lexitune.train.frozen_cast import FrozenBf16
 
 _NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -82,6 +92,37 @@ def choose_precision(requested: str, device: torch.device) -> Precision:
     if bf16 < 0.8 * fp32:
         return Precision(torch.bfloat16, f"measured bf16 matmul {fp32 / bf16:.1f}x faster than fp32")
     return Precision(torch.float32, f"measured bf16 matmul {fp32 / bf16:.2f}x the speed of fp32")
+
+
+class StepPrecision:
+    """How a training step runs in `precision`: built once per training, after the model is on its device.
+
+    with step.around(tokens):      # forward and backward: frozen bf16 weights, attention kernel
+        with step.autocast:        # the forward pass only, as autocast requires
+            loss = ...
+        loss.backward()
+    """
+
+    def __init__(self, model: nn.Module, precision: Precision, device: torch.device, method: str):
+        self.precision, self.device = precision, device
+        bf16 = precision.dtype == torch.bfloat16
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
+        # DoRA reads its base weights for its norm and full fine-tuning has none frozen: LoRA only.
+        self.frozen = FrozenBf16(model, enabled=bf16 and method == "lora")
+
+    def around(self, tokens: int) -> ExitStack:
+        """The context of one step's forward and backward over rows of `tokens` tokens."""
+        stack = ExitStack()
+        stack.enter_context(self.frozen)
+        stack.enter_context(attention_kernel(self.precision.dtype, self.device, tokens))
+        return stack
+
+    def without_grad(self) -> ExitStack:
+        """A pass without gradients (a reference model's log-probabilities): no grad, frozen weights, autocast."""
+        stack = ExitStack()
+        for context in (torch.no_grad(), self.frozen, self.autocast):
+            stack.enter_context(context)
+        return stack
 
 
 if __name__ == "__main__":

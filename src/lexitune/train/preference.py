@@ -39,11 +39,9 @@ from lexitune.glossary.term import Term
 from lexitune.inference import adapter_off
 from lexitune.inference.generation import answer_questions
 from lexitune.rundir import RunDir, write_jsonl
-from lexitune.train.attention import attention_kernel
 from lexitune.train.data import IGNORE, collate, length_grouped_batches, tokenize
 from lexitune.train.distributed import current_world
-from lexitune.train.frozen_cast import FrozenBf16
-from lexitune.train.precision import choose_precision
+from lexitune.train.precision import StepPrecision, choose_precision
 from lexitune.train.shared_prefix import _answer_logits, decoder_hidden
 
 
@@ -147,15 +145,13 @@ def preference_tune(
     rejected = _examples(tokenizer, pairs, "rejected", cfg.max_length)
     pad = tokenizer.pad_token_id
     device = next(model.parameters()).device
-    precision = choose_precision(cfg.precision, device)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.dtype == torch.bfloat16)
-    frozen = FrozenBf16(model, enabled=precision.dtype == torch.bfloat16 and cfg.method == "lora")
+    in_precision = StepPrecision(model, choose_precision(cfg.precision, device), device, cfg.method)
     batches = length_grouped_batches(
         [len(c) + len(r) for c, r in zip(chosen, rejected, strict=True)], cfg.batch_size, config.seed
     )
     reference: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
     if cfg.preference == "dpo":
-        with torch.no_grad(), frozen, autocast:
+        with in_precision.without_grad():
             for ids in batches:
                 c = answer_logps(model, collate([chosen[i] for i in ids], pad))[0]
                 r = answer_logps(model, collate([rejected[i] for i in ids], pad))[0]
@@ -174,8 +170,8 @@ def preference_tune(
                 break
             batch_c, batch_r = collate([chosen[i] for i in ids], pad), collate([rejected[i] for i in ids], pad)
             longest = max(batch_c["input_ids"].shape[1], batch_r["input_ids"].shape[1])
-            with frozen, attention_kernel(precision.dtype, device, longest):
-                with autocast:
+            with in_precision.around(longest):
+                with in_precision.autocast:
                     c = answer_logps(model, batch_c)
                     r = answer_logps(model, batch_r)
                     refs = (
