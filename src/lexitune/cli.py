@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lexitune.allocator import preload_and_reexec
 from lexitune.errors import LexituneError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Teach a small language model a glossary.")
@@ -362,7 +363,7 @@ def recipes() -> None:
 
 
 def main() -> None:
-    """Entry point: user errors become one line and exit code 2 unless --debug is given."""
+    """The command line: user errors become one line and exit code 2 unless --debug is given."""
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
@@ -414,5 +415,14 @@ def _usage_error(error: Exception) -> int | None:
     return None
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The program `lexitune` (and `python -m lexitune.cli`): main() on mimalloc.
+
+    Apart from main() so that a caller running the command line in its own process (the tests)
+    is never re-executed."""
+    preload_and_reexec()  # first: the allocator must be in place before anything allocates
     main()
+
+
+if __name__ == "__main__":
+    entry()

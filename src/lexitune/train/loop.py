@@ -21,6 +21,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from lexitune import allocator
 from lexitune.config import TrainConfig
 from lexitune.rundir import RunDir, cut_log
 from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -44,6 +45,7 @@ class TrainResult:
     precision_reason: str
     trainable_parameters: int
     resumed_from_step: int = 0
+    allocator: str = "system"  # mimalloc when the command line preloaded it (lexitune/allocator.py)
 
 
 StepCallback = Callable[[dict], bool | None]  # gets the step's log row; True asks to stop
@@ -204,6 +206,7 @@ def train(
         precision_reason=precision.reason,
         trainable_parameters=sum(p.numel() for p in params),
         resumed_from_step=resumed_from,
+        allocator=allocator.current(),
     )
 
 
