@@ -66,7 +66,7 @@ def preload_and_reexec() -> None:
         else:
             os.environ.pop("LD_PRELOAD", None)
         return
-    if sys.platform != "linux" or os.environ.get(OPT_OUT, "").strip().lower() == "system":
+    if sys.platform != "linux" or not sys.executable or os.environ.get(OPT_OUT, "").strip().lower() == "system":
         return
     library = mimalloc_library()
     if library is None or current() == "mimalloc":
