@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,14 @@ def test_a_users_own_settings_are_kept_and_passed_on():
 def test_lexitune_allocator_system_keeps_the_c_librarys_malloc():
     seen, _ = _probe(**{allocator.OPT_OUT: "system"})
     assert (seen["allocator"], seen["preload"], seen["purge_delay"]) == ("system", "", None)
+
+
+def test_a_library_path_the_loader_would_split_is_not_preloaded(monkeypatch):
+    calls = []
+    monkeypatch.setattr(allocator.os, "execve", lambda *args: calls.append(args))
+    monkeypatch.setattr(allocator, "current", lambda: "system")
+    monkeypatch.delenv(allocator.OPT_OUT, raising=False)
+    for path in ("/a folder/libmimalloc.so", "/a:b/libmimalloc.so", "/opt/lib/libmimalloc.so"):
+        monkeypatch.setattr(allocator, "mimalloc_library", lambda path=path: Path(path))
+        allocator.preload_and_reexec()
+    assert [args[2]["LD_PRELOAD"].split()[0] for args in calls] == ["/opt/lib/libmimalloc.so"]
