@@ -106,3 +106,10 @@ def test_a_step_holds_frozen_weights_in_bf16_only_for_lora_under_bf16(tiny_model
     with step.without_grad():
         assert not torch.is_grad_enabled() and torch.is_autocast_enabled("cpu")
     assert torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu")
+    # nothing is swapped until `with`: a context made but never entered leaves fp32 weights
+    module = step.frozen._swaps[0][0]
+    context = step.around(8)
+    assert module.weight.dtype == torch.float32
+    with context:
+        assert module.weight.dtype == torch.bfloat16
+    assert module.weight.dtype == torch.float32

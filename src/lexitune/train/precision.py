@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,20 +111,19 @@ class StepPrecision:
         # DoRA reads its base weights for its norm and full fine-tuning has none frozen: LoRA only.
         self.frozen = FrozenBf16(model, enabled=bf16 and method == "lora")
 
-    def around(self, tokens: int) -> ExitStack:
+    # Generator contexts, so nothing is entered until `with`: a call whose result is never entered
+    # leaves no bf16 swap behind.
+    @contextmanager
+    def around(self, tokens: int) -> Iterator[None]:
         """The context of one step's forward and backward over rows of `tokens` tokens."""
-        stack = ExitStack()
-        stack.enter_context(self.frozen)
-        stack.enter_context(attention_kernel(self.precision.dtype, self.device, tokens))
-        return stack
+        with self.frozen, attention_kernel(self.precision.dtype, self.device, tokens):
+            yield
 
-    def without_grad(self) -> ExitStack:
+    @contextmanager
+    def without_grad(self) -> Iterator[None]:
         """A pass without gradients (a reference model's log-probabilities): no grad, frozen weights, autocast."""
-        stack = ExitStack()
-        for context in (torch.no_grad(), self.frozen, self.autocast):
-            stack.enter_context(context)
-        return stack
-
+        with torch.no_grad(), self.frozen, self.autocast:
+            yield
 
 if __name__ == "__main__":
     p = choose_precision("auto", torch.device("cpu"))
