@@ -125,6 +125,7 @@ class StepPrecision:
         with torch.no_grad(), self.frozen, self.autocast:
             yield
 
+
 if __name__ == "__main__":
     p = choose_precision("auto", torch.device("cpu"))
     print(p.name, "-", p.reason)
