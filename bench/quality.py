@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from lexitune.config import load_config  # noqa: E402
+from lexitune.config import Config, load_config  # noqa: E402
 from lexitune.evaluate.probes.general import SCORER  # noqa: E402
 from lexitune.evaluate.probes.run import probe_results  # noqa: E402
 from lexitune.glossary import load_from_config  # noqa: E402
@@ -79,6 +79,9 @@ METHODS: dict[str, list[str]] = {
     "lora+dpo": ["train.preference=dpo"],
     "lora+orpo": ["train.preference=orpo"],
 }
+# The answer length limit evaluation uses now; a row answered at another one is not comparable
+# (rows before session 35 answered at 48 tokens, which cut calculations explained step by step).
+ANSWER_TOKENS = Config().eval.max_new_tokens
 SLACK = 0.03  # the worst seed may miss a target by this much
 COST_LIMIT = 2.5  # robust training seconds / plain training seconds
 QUALITY_MD = ROOT / "bench" / "QUALITY.md"
@@ -194,6 +197,11 @@ def rejudged(run: Path, m: dict) -> dict:
     return m
 
 
+def answer_tokens(run: Path) -> int:
+    """The answer length limit a run was evaluated with (its config.yaml)."""
+    return load_config(run / "config.yaml").eval.max_new_tokens
+
+
 def finished(out: Path) -> dict[str, dict]:
     """The kept rows (bench/quality.json), with every row finished under `out` laid over them."""
     rows = json.loads(QUALITY_JSON.read_text(encoding="utf-8"))["rows"] if QUALITY_JSON.exists() else {}
@@ -201,14 +209,25 @@ def finished(out: Path) -> dict[str, dict]:
         rows[f"{path.parent.parent.name}/{path.parent.name}"] = {
             "source": "run",
             "scorer": SCORER,
+            "answer_tokens": answer_tokens(path.parent),
             **kept(rejudged(path.parent, json.loads(path.read_text(encoding="utf-8")))),
         }
     return rows
 
 
+def stale_reasons(m: dict) -> list[str]:
+    """Why a kept row's retention is not comparable with a current row's, its run folder being gone:
+    general answers judged by an earlier scorer, or answers cut at another length limit."""
+    reasons = []
+    if m.get("scorer", 1) < SCORER:
+        reasons.append("scorer")
+    if m.get("answer_tokens", 48) != ANSWER_TOKENS:
+        reasons.append("length")
+    return reasons
+
+
 def stale(m: dict) -> bool:
-    """A row whose general answers were judged by an earlier scorer and whose run folder is gone."""
-    return m.get("scorer", 1) < SCORER
+    return bool(stale_reasons(m))
 
 
 def read_rows(kept_rows: dict[str, dict]) -> list[dict]:
@@ -291,7 +310,7 @@ def methods_table(rows: list[dict]) -> str:
             f"| {f'{preference:.0f}' if preference is not None else '—'} | {m['train']['trainable_parameters']:,} |"
         )
     if any(stale(r["metrics"]) for r in rows):
-        lines.append(STALE_NOTE.rstrip("\n"))  # opens with a blank line: a table ends only there
+        lines.append(stale_note([r["metrics"] for r in rows]).rstrip("\n"))  # a table ends at a blank line
     missing = [v for v in METHODS if v not in {r["method"] for r in rows}]
     if missing:
         lines.append(
@@ -339,17 +358,35 @@ def table(rows: list[dict]) -> str:
             f"| {_f(_get(m, 'after_routed', 'retention')) + mark if routed else '—'} "
             f"| {seconds:.0f} ({m['train'].get('precision', '?')}) | {ratio} |"
         )
-    return head + "\n".join(lines) + "\n" + (STALE_NOTE if any(stale(r["metrics"]) for r in rows) else "")
+    return head + "\n".join(lines) + "\n" + stale_note([r["metrics"] for r in rows])
 
 
-STALE_NOTE = (
-    "\n† Judged by general-question scorer 1, which took an accepted phrase anywhere in the answer: it "
-    "counted 'FAQ stands for \"What's a Favorite Answer?\" and is a web page that provides answers to "
-    "frequently asked questions' as right, and any answer naming 'apple' as writing it in capital "
-    "letters. Scorer 2 judges an acronym by the expansion the answer claims and the capital letters by "
-    "their case. The row's run folder is gone, so its answers cannot be judged again: it stands until "
-    "the row is run again.\n"
-)
+STALE_NOTES = {
+    "scorer": (
+        "judged by general-question scorer 1, which took an accepted phrase anywhere in the answer: it "
+        "counted 'FAQ stands for \"What's a Favorite Answer?\" and is a web page that provides answers to "
+        "frequently asked questions' as right, and any answer naming 'apple' as writing it in capital "
+        "letters. Scorer 2 judges an acronym by the expansion the answer claims and the capital letters by "
+        "their case"
+    ),
+    "length": (
+        f"cut at 48 tokens, not {ANSWER_TOKENS}: a calculation explained step by step lost its result and "
+        "counted as lost (\"What is 6 times 2?\" in every robust run of session 34)"
+    ),
+}
+
+
+def stale_note(ms: list[dict]) -> str:
+    """The † footnote for the reasons found among `ms`, or nothing."""
+    reasons = sorted({reason for m in ms for reason in stale_reasons(m)})
+    if not reasons:
+        return ""
+    return (
+        "\n† The row's general answers were "
+        + "; or ".join(STALE_NOTES[r] for r in reasons)
+        + ". The row's run folder is gone, so its answers cannot be judged or given again: it stands until "
+        "the row is run again.\n"
+    )
 
 
 def verdicts(rows: list[dict]) -> list[str]:
@@ -380,7 +417,7 @@ def verdicts(rows: list[dict]) -> list[str]:
             old = sum(stale(r["metrics"]) for r in mine)
             seeds_note = (
                 f" ({len(mine)} of {len(seeds)} seeds{'; incomplete' if missing else ''}"
-                f"{f'; {old} judged by scorer 1 †' if old else ''})"
+                f"{f'; {old} measured by an earlier evaluation †' if old else ''})"
             )
             out.append(f"- **{example} / {recipe}**{seeds_note}: " + "; ".join(parts))
             sealed = [_get(r["metrics"], "after", "sealed_recall") for r in mine]
@@ -541,8 +578,8 @@ def readme_table(rows: list[dict]) -> None:
                 f"| {mean('false_abstention', 'after_routed')} | |"
             )
     note = (
-        " † The mean includes seeds whose general answers were judged by an earlier, more lenient"
-        " scorer; see the bench file."
+        " † The mean includes seeds whose general answers were judged by an earlier scorer or cut at"
+        " an earlier answer length limit; see the bench file."
         if any(stale(r["metrics"]) for r in rows if r["example"] == "culinary-fr")
         else ""
     )

@@ -57,18 +57,25 @@ def test_a_finished_row_is_judged_again_from_its_answers(tmp_path):
     (run / "probes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     metrics = {"after": {"retention": 0.6667, "general_accuracy": 0.6667, "abstention": 1.0}, "train": {"seconds": 1.0}}
     (run / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    (run / "config.yaml").write_text(f"eval: {{max_new_tokens: {quality.ANSWER_TOKENS}}}\n", encoding="utf-8")
 
     kept = quality.finished(tmp_path)["culinary-fr/robust-v2-s0"]
     # The base never knew FAQ, so it is not counted as lost: 2 of 2 kept, 2 of 3 right.
     assert kept["after"]["retention"] == 1.0 and kept["after"]["general_accuracy"] == 0.6667
     assert kept["after"]["abstention"] == 1.0
     assert kept["scorer"] == quality.SCORER and not quality.stale(kept)
+    assert kept["answer_tokens"] == quality.ANSWER_TOKENS
+
+    # A run evaluated at another answer length limit is kept, and marked.
+    (run / "config.yaml").write_text("eval: {max_new_tokens: 48}\n", encoding="utf-8")
+    kept = quality.finished(tmp_path)["culinary-fr/robust-v2-s0"]
+    assert kept["answer_tokens"] == 48 and quality.stale_reasons(kept) == ["length"]
 
 
 def test_rows_judged_by_an_earlier_scorer_are_marked():
     quality = _quality()
     old = {"train": {"seconds": 500.0, "precision": "fp32"}, "after": {"retention": 0.82, "exact_recall": 1.0}}
-    new = {**old, "scorer": quality.SCORER}
+    new = {**old, "scorer": quality.SCORER, "answer_tokens": quality.ANSWER_TOKENS}
     assert quality.stale(old) and not quality.stale(new)
     rows = [{"example": "culinary-fr", "recipe": "robust", "seed": s, "metrics": m} for s, m in ((0, old), (1, new))]
     text = quality.table(rows)
@@ -76,4 +83,16 @@ def test_rows_judged_by_an_earlier_scorer_are_marked():
     assert "scorer 1" not in quality.table(rows[1:])
     old["train"]["trainable_parameters"] = 1
     methods = quality.methods_table([{"method": m, "version": 1, "metrics": old} for m in ["lora", *quality.METHODS]])
-    assert "| 0.82 † |" in methods and "\n\n† Judged by general-question scorer 1" in methods
+    assert "| 0.82 † |" in methods and "\n\n† The row's general answers were" in methods and "scorer 1" in methods
+
+
+def test_rows_answered_at_another_length_limit_are_marked():
+    quality = _quality()
+    assert quality.ANSWER_TOKENS != 48  # rows kept from before session 35 answered at 48 tokens
+    short = {"train": {"seconds": 500.0}, "after": {"retention": 0.82}, "scorer": quality.SCORER}
+    now = {**short, "answer_tokens": quality.ANSWER_TOKENS}
+    assert quality.stale_reasons(short) == ["length"] and not quality.stale(now)
+    rows = [{"example": "culinary-fr", "recipe": "robust", "seed": s, "metrics": m} for s, m in ((0, short), (1, now))]
+    text = quality.table(rows)
+    assert "| 0.82 † |" in text and "cut at 48 tokens" in text and "scorer 1" not in text
+    assert "48 tokens" not in quality.table(rows[1:])

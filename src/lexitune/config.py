@@ -214,7 +214,12 @@ class EvalConfig(_Section):
         ge=1,
         description="questions answered at once (decoding reads every weight once per token for the whole batch)",
     )
-    max_new_tokens: int = Field(48, ge=1, description="answer length limit (tokens)")
+    # 96, not 48: the base model and replay-trained adapters explain a calculation step by step
+    # before its result ("2 * 6 = 12. So ..."), and a 48-token cut scored such answers wrong for
+    # the weights' fault when the limit was the ruler's (docs/experiments.md, session 35).
+    max_new_tokens: int = Field(
+        96, ge=1, description="answer length limit (tokens), in evaluation and by default in chat"
+    )
     embedding_model: str = Field(
         "default", description="'default' (shipped all-MiniLM-L6-v2), a sentence-transformers id or path, or 'none'"
     )
