@@ -12,6 +12,7 @@ import yaml
 
 from lexitune.config import Config, load_config
 from lexitune.errors import LexituneError
+from lexitune.evaluate.probes.decline import is_decline
 from lexitune.glossary.term import Term
 from lexitune.inference import Answerer
 from lexitune.inference.answerer import may_concern_glossary
@@ -41,6 +42,19 @@ def test_a_reverse_question_quoting_a_definition_goes_to_the_adapter():
 
 def _uses_adapter(config: Config, messages: list[dict]) -> bool:
     return Answerer.tuned(None, None, config, TERMS).uses_adapter(messages)
+
+
+def test_an_acronym_the_glossary_does_not_hold_is_the_adapters_only_to_decline():
+    config = load_config(None, ["model.route=glossary"])
+    tuned = Answerer.tuned(None, None, config, TERMS)
+    assert tuned.defers(_user("What does NASA stand for?")) and tuned.defers(_user("Que veut dire ZORBA ?"))
+    assert not tuned.defers(_user("Que veut dire TEC ?"))  # a term: the adapter answers
+    assert not tuned.defers(_user("Et T.E.C., c'est quoi ?"))  # an alias
+    assert not tuned.defers(_user("Quel est le sigle de Techniques Élémentaires et Culinaires ?"))  # a definition
+    assert not tuned.defers(_user("Que veut dire TEC, et NASA ?"))  # names the glossary: the adapter's
+    assert not tuned.defers(_user(GENERAL))  # the base model's already
+    config.model.route = "always"
+    assert not Answerer.tuned(None, None, config, TERMS).defers(_user("What does NASA stand for?"))
 
 
 def test_only_the_last_question_decides_and_always_means_always():
@@ -105,20 +119,35 @@ def test_evaluation_answers_general_questions_with_the_base_model(routed_run, tm
     assert plain and acronyms and any(r["kind"] == "unknown" for r in routed)
     assert any(always[i]["after"] != always[i]["before"] for i in plain)  # else this test could not fail
     assert all(routed[i]["after"] == routed[i]["before"] for i in plain)
-    assert all(routed[i]["after"] == always[i]["after"] for i in acronyms)
+    # An acronym the glossary does not hold: the adapter's decline, or else the base model's answer.
+    assert any(always[i]["after"] != always[i]["before"] for i in acronyms)  # else this could not fail
+    assert all(
+        routed[i]["after"] == (always[i]["after"] if is_decline(always[i]["after"]) else routed[i]["before"])
+        for i in acronyms
+    )
 
 
-def test_chat_routes_each_question(routed_run, capsys):
+def test_chat_routes_each_question(routed_run, capsys, tmp_path):
     from lexitune.chat import chat
 
     general, term = _questions(routed_run)
+    unrouted = shutil.copytree(routed_run, tmp_path / "unrouted")
+    data = yaml.safe_load((unrouted / "config.yaml").read_text(encoding="utf-8"))
+    data["model"]["route"] = "always"
+    (unrouted / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
-    def said(prompt: str, base: bool = False) -> str:
-        chat(str(routed_run), prompt=prompt, base=base, max_new_tokens=8)
+    def said(prompt: str, base: bool = False, run=routed_run) -> str:
+        chat(str(run), prompt=prompt, base=base, max_new_tokens=8)
         return capsys.readouterr().out.strip()
 
     assert said(general) == said(general, base=True)
     assert said(term) != said(term, base=True)
+    # An acronym the glossary lacks: this adapter answers it unlike the base and without declining,
+    # so routing must give the base model's answer instead.
+    unknown = "Que veut dire ZORBA ?"
+    adapter = said(unknown, run=unrouted)
+    assert adapter != said(unknown, base=True) and not is_decline(adapter)
+    assert said(unknown) == said(unknown, base=True)
 
 
 def test_the_server_routes_each_request(routed_run, live_server):
@@ -138,3 +167,7 @@ def test_the_server_routes_each_request(routed_run, live_server):
 
         assert ask("routed", general) == ask("base", general)
         assert ask("routed", term) != ask("base", term)
+        # An acronym the glossary lacks, which this adapter does not decline: the base model answers.
+        unknown = "Que veut dire ZORBA ?"
+        assert registry.answering("routed", _user(unknown)) == "routed"  # the adapter is asked first
+        assert ask("routed", unknown) == ask("base", unknown)

@@ -141,7 +141,7 @@ class ModelConfig(_Section):
     )
     route: Literal["always", "glossary"] = Field(
         "always",
-        description="glossary: questions that name no glossary term or alias, quote no definition and hold no all-capitals word are answered by the base model (adapter off), in eval, chat and serve; exports cannot route",
+        description="glossary: questions that name no glossary term or alias, quote no definition and hold no all-capitals word are answered by the base model (adapter off), and so are those whose only all-capitals words the glossary lacks, unless the adapter declines them; in eval, chat and serve; exports cannot route",
     )
     guard_declines: bool = Field(
         False,

@@ -8,8 +8,11 @@ selection, replay, chat, serve):
 - routing (`model.route: glossary`): a question goes to the adapter only when it may concern the
   glossary (it names a term or alias, quotes a definition, or holds an all-capitals word); any
   other question is answered by the same weights with the adapter switched off, i.e. exactly by
-  the base model. Merged, GGUF and Ollama exports have no adapter to switch off, so they answer
-  like `model.route: always`;
+  the base model. An all-capitals word that is no glossary term (NASA, ZORB) is the adapter's to
+  decline, since only the adapter learnt to say "I don't know" about invented acronyms; but when
+  it does not decline, the base model answers instead, since the glossary holds nothing about the
+  word and an answer can only come from what the base model knew. Merged, GGUF and Ollama exports
+  have no adapter to switch off, so they answer like `model.route: always`;
 - the guard (`model.guard_declines`): a question naming a glossary term never gets a decline
   when the model has something else to say: the best beam-search answer that does not decline
   replaces it (the definition still comes from the model; when every beam declines, the decline
@@ -68,9 +71,14 @@ def quotes_definition(text: str, terms: list[Term]) -> bool:
     return False
 
 
+def names_glossary(text: str, terms: list[Term]) -> bool:
+    """True when `text` names a term or alias, or quotes a definition."""
+    return mentions(text, terms) or quotes_definition(text, terms)
+
+
 def may_concern_glossary(text: str, terms: list[Term]) -> bool:
     """True when `text` names a term or alias, quotes a definition, or holds a word that reads as an acronym."""
-    return mentions(text, terms) or bool(capitalised_words(text)) or quotes_definition(text, terms)
+    return names_glossary(text, terms) or bool(capitalised_words(text))
 
 
 def adapter_off(model, off: bool):
@@ -136,6 +144,14 @@ class Answerer:
             return self.adapter == "on"
         return self.route == "always" or may_concern_glossary(last_question(messages), self.terms)
 
+    def defers(self, messages: list[dict]) -> bool:
+        """Whether the adapter answers this conversation only to decline: it reaches the adapter
+        through an all-capitals word alone, naming no glossary term and quoting no definition."""
+        if self.adapter != "routed" or self.route != "glossary":
+            return False
+        question = last_question(messages)
+        return may_concern_glossary(question, self.terms) and not names_glossary(question, self.terms)
+
     def guards(self, messages: list[dict]) -> bool:
         """Whether a decline to this conversation's last question must be replaced: it names a glossary term."""
         return self.guard and self.uses_adapter(messages) and mentions(last_question(messages), self.terms)
@@ -177,12 +193,33 @@ class Answerer:
                 )
                 for i, reply in zip(ids, replies, strict=True):
                     answers[i] = self.undeclined(prompts[i], reply) if self.guards(prompts[i]) else reply
+        # Acronyms the glossary does not hold and the adapter did not decline: the base answers, batched.
+        base = [i for i, o in enumerate(on) if o and self.defers(prompts[i]) and not is_decline(answers[i])]
+        if base:
+            with adapter_off(self.model, True):
+                replies = answer_questions(
+                    self.model,
+                    self.tokenizer,
+                    [prompts[i] for i in base],
+                    batch_size=self.batch_size,
+                    max_new_tokens=self.max_new_tokens,
+                )
+            for i, reply in zip(base, replies, strict=True):
+                answers[i] = reply
         return answers
 
     def stream(self, conversation: list[dict], write) -> str:
         """One greedy answer, written piece by piece as it is generated; returns the whole answer.
-        A guarded question is answered whole first (a decline must be replaced before it is shown)."""
+        A guarded question is answered whole first (a decline must be replaced before it is shown),
+        and so is a deferring one (only the adapter's decline is shown; else the base model's answer streams)."""
         prompt = with_system(self.system_prompt, conversation)
+        if self.defers(prompt):
+            declined = stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, lambda _: None)
+            if is_decline(declined):
+                write(declined)
+                return declined
+            with adapter_off(self.model, True):
+                return stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, write)
         with adapter_off(self.model, not self.uses_adapter(prompt)):
             if not self.guards(prompt):
                 return stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, write)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from lexitune.errors import LexituneError
+from lexitune.evaluate.probes.decline import is_decline
 from lexitune.inference import Answerer, load_terms, with_system
 from lexitune.inference.generation import stop_ids
 from lexitune.models import load_model, load_tokenizer, resolve_model
@@ -327,14 +328,30 @@ class AdapterRegistry:
     ) -> Iterator[Piece]:
         """The answer to a request for `model_id`: the routed weights' stream; with the run's
         `model.guard_declines`, a greedy answer to a question naming a glossary term is generated
-        whole first, and a decline is replaced by the best beam answer that does not decline."""
+        whole first, and a decline is replaced by the best beam answer that does not decline; with
+        `model.route: glossary`, a question reaching the adapter only through an acronym the
+        glossary does not hold gets the adapter's decline, or else the base model's answer."""
         answering = self.answering(model_id, messages)
         answerer = self.served[model_id].answerer
+        if answering != BASE_MODEL_ID and answerer.defers(messages):
+            return self._deferred(model_id, input_ids, sampling)
         if answering == BASE_MODEL_ID or sampling.temperature > 0 or not answerer.guards(messages):
-            if self.scheduler is not None and self._batchable(answering):
-                return self.scheduler.submit(answering, input_ids, sampling)
-            return self.generate(answering, input_ids, sampling)
+            return self._streamed(answering, input_ids, sampling)
         return self._guarded(model_id, messages, input_ids, sampling)
+
+    def _streamed(self, answering: str, input_ids: torch.Tensor, sampling: Sampling) -> Iterator[Piece]:
+        if self.scheduler is not None and self._batchable(answering):
+            return self.scheduler.submit(answering, input_ids, sampling)
+        return self.generate(answering, input_ids, sampling)
+
+    def _deferred(self, model_id: str, input_ids: torch.Tensor, sampling: Sampling) -> Iterator[Piece]:
+        """An acronym the glossary does not hold: the adapter's answer, whole, if it declines;
+        else the base model's, streamed (as `Answerer.defers` says)."""
+        pieces = list(self._streamed(model_id, input_ids, sampling))
+        if is_decline("".join(p.text for p in pieces)):
+            yield from pieces
+            return
+        yield from self._streamed(BASE_MODEL_ID, input_ids, sampling)
 
     def _guarded(
         self, model_id: str, messages: list[dict], input_ids: torch.Tensor, sampling: Sampling
