@@ -4,6 +4,7 @@
     python bench/quality.py --only culinary-fr/robust/0 culinary-fr/plain/0
     python bench/quality.py --report                 # only rewrite the files from finished rows
     python bench/quality.py --methods                # the training-method rows (DoRA, full, DPO, ORPO)
+    python bench/quality.py --reevaluate culinary-fr/robust/0   # evaluate a finished row again, no training
 
 Each row is one `lexitune run` of an example with the recipe and seed, in its own folder under
 --out (default runs/quality/<example>/<recipe>-v<version>-s<seed>), in its own process. A row whose
@@ -153,6 +154,24 @@ def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str], v
         )
     if code != 0:
         print(f"  failed (exit {code}); see {log}", flush=True)
+
+
+def reevaluate(out: Path, example: str, recipe: str, seed: int) -> None:
+    """Evaluate a finished row again with the current code (`lexitune eval`): the same weights and
+    training figures, the answers and metrics of today's evaluation (a change to routing or the
+    answering code, not to training)."""
+    target = folder(out, example, recipe, seed)
+    if not (target / "metrics.json").exists():
+        print(f"  {target}: not finished, nothing to evaluate again", flush=True)
+        return
+    print(f"[{time.strftime('%H:%M:%S')}] {example} {recipe} seed {seed}: evaluating again", flush=True)
+    command = [sys.executable, "-m", "lexitune.cli", "eval", str(target), "--set", "tracking=none"]
+    with (target.parent / f"{target.name}.log").open("a", encoding="utf-8") as f:
+        code = subprocess.call(
+            command, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        )
+    if code != 0:
+        print(f"  failed (exit {code}); see {target.parent / f'{target.name}.log'}", flush=True)
 
 
 # What a row keeps of its metrics.json in bench/quality.json: the figures the tables show.
@@ -371,7 +390,7 @@ STALE_NOTES = {
     ),
     "length": (
         f"cut at 48 tokens, not {ANSWER_TOKENS}: a calculation explained step by step lost its result and "
-        "counted as lost (\"What is 6 times 2?\" in every robust run of session 34)"
+        'counted as lost ("What is 6 times 2?" in every robust run of session 34)'
     ),
 }
 
@@ -600,8 +619,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", action="store_true", help="run nothing; rewrite the files from finished rows")
     parser.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides for every row")
     parser.add_argument("--methods", nargs="*", default=None, help=f"run the method rows ({', '.join(METHODS)}) only")
+    parser.add_argument(
+        "--reevaluate", nargs="*", default=None, help="evaluate finished rows (EXAMPLE/RECIPE/SEED; all if none) again"
+    )
     args = parser.parse_args(argv)
-    if args.methods is not None:
+    if args.reevaluate is not None:
+        wanted = {tuple(o.split("/")) for o in args.reevaluate}
+        for example, (_, seeds) in EXAMPLES.items():
+            for seed in seeds:
+                for recipe in RECIPES:
+                    if not wanted or (example, recipe, str(seed)) in wanted:
+                        reevaluate(args.out, example, recipe, seed)
+    elif args.methods is not None:
         for variant in args.methods or METHODS:
             run_row(args.out, METHOD_EXAMPLE, "robust", METHOD_SEED, [*METHODS[variant], *args.sets], variant)
     elif not args.report:

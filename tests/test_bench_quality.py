@@ -96,3 +96,25 @@ def test_rows_answered_at_another_length_limit_are_marked():
     text = quality.table(rows)
     assert "| 0.82 † |" in text and "cut at 48 tokens" in text and "scorer 1" not in text
     assert "48 tokens" not in quality.table(rows[1:])
+
+
+def test_a_finished_row_is_evaluated_again_with_its_training_kept(trained_run, tmp_path):
+    """--reevaluate: today's evaluation of a row's weights (here with routing, which the row had off),
+    its training figures untouched."""
+    import shutil
+
+    import yaml
+
+    quality = _quality()
+    row = quality.folder(tmp_path, "culinary-fr", "robust", 0)
+    shutil.copytree(trained_run, row)
+    before = json.loads((row / "metrics.json").read_text(encoding="utf-8"))
+    assert "after_routed" not in before
+    config = yaml.safe_load((row / "config.yaml").read_text(encoding="utf-8"))
+    config["model"]["route"] = "glossary"
+    (row / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+    quality.reevaluate(tmp_path, "culinary-fr", "robust", 0)  # what --reevaluate does for each row
+    after = json.loads((row / "metrics.json").read_text(encoding="utf-8"))
+    assert after["route"] == "glossary" and "after_routed" in after
+    assert after["train"] == before["train"] and after["after"] == before["after"]
