@@ -146,14 +146,7 @@ def run_row(out: Path, example: str, recipe: str, seed: int, extra: list[str], v
     for s in sets:
         command += ["--set", s]
     print(f"[{time.strftime('%H:%M:%S')}] {example} {recipe} {variant} seed {seed}", flush=True)
-    log = target.parent / f"{target.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a", encoding="utf-8") as f:
-        code = subprocess.call(
-            command, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        )
-    if code != 0:
-        print(f"  failed (exit {code}); see {log}", flush=True)
+    _lexitune(command, target)
 
 
 def reevaluate(out: Path, example: str, recipe: str, seed: int) -> None:
@@ -165,13 +158,20 @@ def reevaluate(out: Path, example: str, recipe: str, seed: int) -> None:
         print(f"  {target}: not finished, nothing to evaluate again", flush=True)
         return
     print(f"[{time.strftime('%H:%M:%S')}] {example} {recipe} seed {seed}: evaluating again", flush=True)
-    command = [sys.executable, "-m", "lexitune.cli", "eval", str(target), "--set", "tracking=none"]
-    with (target.parent / f"{target.name}.log").open("a", encoding="utf-8") as f:
+    _lexitune([sys.executable, "-m", "lexitune.cli", "eval", str(target), "--set", "tracking=none"], target)
+
+
+def _lexitune(command: list[str], target: Path) -> None:
+    """Run a lexitune command for the row in `target`, its output appended to the row's log beside
+    the folder; a failure is printed, and the bench goes on with the next row."""
+    log = target.parent / f"{target.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as f:
         code = subprocess.call(
             command, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}
         )
     if code != 0:
-        print(f"  failed (exit {code}); see {target.parent / f'{target.name}.log'}", flush=True)
+        print(f"  failed (exit {code}); see {log}", flush=True)
 
 
 # What a row keeps of its metrics.json in bench/quality.json: the figures the tables show.
@@ -403,8 +403,8 @@ def stale_note(ms: list[dict]) -> str:
     return (
         "\n† The row's general answers were "
         + "; or ".join(STALE_NOTES[r] for r in reasons)
-        + ". The row's run folder is gone, so its answers cannot be judged or given again: it stands until "
-        "the row is run again.\n"
+        + ". A row whose run folder is still there is brought up to date by `python bench/quality.py "
+        "--reevaluate`; one whose folder is gone stands until the row is run again.\n"
     )
 
 

@@ -57,6 +57,21 @@ def test_an_acronym_the_glossary_does_not_hold_is_the_adapters_only_to_decline()
     assert not Answerer.tuned(None, None, config, TERMS).defers(_user("What does NASA stand for?"))
 
 
+def test_known_answers_are_combined_as_routing_says_without_generating():
+    """The routed side of an evaluation takes the weights' and the base model's answers it already
+    has: no model is needed when routing adds nothing to generate (no guard, no undeclined deferral)."""
+    config = load_config(None, ["model.route=glossary", "model.guard_declines=false"])
+    tuned = Answerer.tuned(None, None, config, TERMS)
+    questions = ["Que veut dire TEC ?", GENERAL, "Que veut dire ZORBA ?", "What does NASA stand for?"]
+    adapter = ["TEC : Techniques.", "La capitale est TEC.", "Je ne connais pas ce sigle.", "NASA : Nourriture."]
+    base = ["TEC ?", "Paris.", "ZORBA est un film.", "National Aeronautics and Space Administration."]
+    got = tuned.answer([_user(q) for q in questions], adapter_answers=adapter, base_answers=base)
+    # term → adapter; general → base; ZORBA declined by the adapter → kept; NASA not declined → base
+    assert got == ["TEC : Techniques.", "Paris.", "Je ne connais pas ce sigle.", base[3]]
+    with pytest.raises(ValueError, match="3 known answers for 4 conversations"):
+        tuned.answer([_user(q) for q in questions], adapter_answers=adapter[:3], base_answers=base)
+
+
 def test_only_the_last_question_decides_and_always_means_always():
     config = load_config(None, ["model.route=always"])
     assert _uses_adapter(config, _user(GENERAL))
@@ -125,6 +140,15 @@ def test_evaluation_answers_general_questions_with_the_base_model(routed_run, tm
         routed[i]["after"] == (always[i]["after"] if is_decline(always[i]["after"]) else routed[i]["before"])
         for i in acronyms
     )
+    # The evaluation's routed side reuses the weights' and the base model's answers; generated
+    # anew, question by question, routing gives the same answers.
+    from lexitune.inference import load_terms, load_trained
+
+    config = load_config(RunDir(routed_run).config, ["eval.batch_size=1"])
+    model, tokenizer, _ = load_trained(RunDir(routed_run), config)
+    tuned = Answerer.tuned(model, tokenizer, config, load_terms(RunDir(routed_run)))
+    asked = plain + acronyms
+    assert tuned.answer([_user(routed[i]["question"]) for i in asked]) == [routed[i]["after"] for i in asked]
 
 
 def test_chat_routes_each_question(routed_run, capsys, tmp_path):

@@ -71,13 +71,22 @@ def evaluate_stage(
     expected = [expected_definition(c, by_term) for c in questions]
     scorer = None if config.eval.embedding_model == "none" else EmbeddingScorer(config.eval.embedding_model)
 
+    # The routed side answers as the weights do except where routing or the guard acts, so it takes
+    # the weights' answers, and the base model's where they are the same weights with the adapter
+    # off (`before`), and generates only the rest: a guarded decline's beams.
+    base_known = hasattr(model, "disable_adapter")
     sides: dict[str, tuple[Answerer, list[str], list[dict]]] = {}
     started = time.perf_counter()
     for side, side_config in [("after", _weights_only(config))] + (
         [("after_routed", config)] if routes(config) else []
     ):
         answerer = Answerer.tuned(model, tokenizer, side_config, terms)
-        answers = answerer.answer(prompts)
+        if side == "after":
+            answers = answerer.answer(prompts)
+        else:
+            answers = answerer.answer(
+                prompts, adapter_answers=sides["after"][1], base_answers=before if base_known else None
+            )
         sides[side] = (answerer, answers, score(answers, expected, scorer, questions, terms))
     seconds = time.perf_counter() - started
     before_rows = score(before, expected, scorer, questions, terms) if before is not None else None
@@ -125,10 +134,11 @@ def evaluate_stage(
         metrics["after_routed"] = summarize_families(sides["after_routed"][2], questions)
     if judge_agreement is not None:
         metrics["judge_agreement"] = judge_agreement
+    weights_probes = None
     for side, (answerer, answers, _) in sides.items():
         # Probes answered as this side answers; the base's probe answers are shared by both sides.
         block = {"before": metrics["before"], "after": metrics[side]}
-        add_probe_metrics(
+        probe_answers = add_probe_metrics(
             answerer,
             config,
             run,
@@ -139,7 +149,11 @@ def evaluate_stage(
             block,
             probe_before,
             probes_file=run.probes if side == "after" else run.probes_routed,
+            weights_answers=weights_probes,
+            base_known=base_known,
         )
+        if side == "after":
+            weights_probes = probe_answers
     if "after_routed" not in sides:
         run.probes_routed.unlink(missing_ok=True)  # an earlier routed evaluation's, stale now
     write_json(run.metrics, metrics)

@@ -45,6 +45,7 @@ _QUOTE_RATIO = 90
 _MIN_QUOTE = 8  # characters: shorter definitions would match ordinary words
 
 Adapter = Literal["routed", "on", "off"]
+Route = Literal["adapter", "base", "defer"]
 
 
 def with_system(system_prompt: str | None, messages: list[dict]) -> list[dict]:
@@ -138,19 +139,26 @@ class Answerer:
         """A one-question conversation, with the system prompt."""
         return with_system(self.system_prompt, [{"role": "user", "content": question}])
 
-    def uses_adapter(self, messages: list[dict]) -> bool:
-        """Whether the adapter answers this conversation."""
+    def route_of(self, messages: list[dict]) -> Route:
+        """Who answers this conversation: the adapter, the base model, or the adapter only to decline
+        ("defer": the question reaches it through an all-capitals word alone, naming no glossary term
+        and quoting no definition; any other answer is the base model's)."""
         if self.adapter != "routed":
-            return self.adapter == "on"
-        return self.route == "always" or may_concern_glossary(last_question(messages), self.terms)
+            return "adapter" if self.adapter == "on" else "base"
+        if self.route == "always":
+            return "adapter"
+        question = last_question(messages)
+        if names_glossary(question, self.terms):
+            return "adapter"
+        return "defer" if capitalised_words(question) else "base"
+
+    def uses_adapter(self, messages: list[dict]) -> bool:
+        """Whether the adapter answers this conversation (first, when it defers)."""
+        return self.route_of(messages) != "base"
 
     def defers(self, messages: list[dict]) -> bool:
-        """Whether the adapter answers this conversation only to decline: it reaches the adapter
-        through an all-capitals word alone, naming no glossary term and quoting no definition."""
-        if self.adapter != "routed" or self.route != "glossary":
-            return False
-        question = last_question(messages)
-        return may_concern_glossary(question, self.terms) and not names_glossary(question, self.terms)
+        """Whether the adapter answers this conversation only to decline (see `route_of`)."""
+        return self.route_of(messages) == "defer"
 
     def guards(self, messages: list[dict]) -> bool:
         """Whether a decline to this conversation's last question must be replaced: it names a glossary term."""
@@ -174,56 +182,70 @@ class Answerer:
     def ask(self, questions: list[str]) -> list[str]:
         return self.answer([self.messages(q) for q in questions])
 
-    def answer(self, conversations: list[list[dict]]) -> list[str]:
-        """Greedy answers to conversations (each ending with a user question), batched."""
+    def answer(
+        self,
+        conversations: list[list[dict]],
+        *,
+        adapter_answers: list[str] | None = None,
+        base_answers: list[str] | None = None,
+    ) -> list[str]:
+        """Greedy answers to conversations (each ending with a user question), batched.
+
+        `adapter_answers` / `base_answers`: greedy answers to the same conversations with the
+        adapter on / off, when they are already known (an evaluation's weights-only pass, its base
+        model's answers): taken instead of generated again, so routing and the guard only add
+        their own work."""
+        for known in (adapter_answers, base_answers):
+            if known is not None and len(known) != len(conversations):
+                raise ValueError(f"{len(known)} known answers for {len(conversations)} conversations")
         prompts = [with_system(self.system_prompt, c) for c in conversations]
-        on = [self.uses_adapter(p) for p in prompts]
+        routes = [self.route_of(p) for p in prompts]
         answers = [""] * len(prompts)
-        for side in (True, False):
-            ids = [i for i, o in enumerate(on) if o is side]
-            if not ids:
-                continue
-            with adapter_off(self.model, not side):
-                replies = answer_questions(
-                    self.model,
-                    self.tokenizer,
-                    [prompts[i] for i in ids],
-                    batch_size=self.batch_size,
-                    max_new_tokens=self.max_new_tokens,
-                )
-                for i, reply in zip(ids, replies, strict=True):
-                    answers[i] = self.undeclined(prompts[i], reply) if self.guards(prompts[i]) else reply
-        # Acronyms the glossary does not hold and the adapter did not decline: the base answers, batched.
-        base = [i for i, o in enumerate(on) if o and self.defers(prompts[i]) and not is_decline(answers[i])]
-        if base:
-            with adapter_off(self.model, True):
-                replies = answer_questions(
-                    self.model,
-                    self.tokenizer,
-                    [prompts[i] for i in base],
-                    batch_size=self.batch_size,
-                    max_new_tokens=self.max_new_tokens,
-                )
-            for i, reply in zip(base, replies, strict=True):
+        adapter = [i for i, r in enumerate(routes) if r != "base"]
+        for i, reply in zip(adapter, self._greedy(prompts, adapter, True, adapter_answers), strict=True):
+            answers[i] = self.undeclined(prompts[i], reply) if self.guards(prompts[i]) else reply
+        base = [i for i, r in enumerate(routes) if r == "base"]
+        # Then the acronyms the glossary does not hold and the adapter did not decline: a pass of
+        # their own, so the other questions are batched as they always were.
+        base_after = [i for i, r in enumerate(routes) if r == "defer" and not is_decline(answers[i])]
+        for ids in (base, base_after):
+            for i, reply in zip(ids, self._greedy(prompts, ids, False, base_answers), strict=True):
                 answers[i] = reply
         return answers
+
+    def _greedy(
+        self, prompts: list[list[dict]], ids: list[int], adapter_on: bool, known: list[str] | None
+    ) -> list[str]:
+        """Greedy answers to `prompts[i]` for i in `ids`, the adapter on or off: `known[i]` where
+        given, else generated, batched."""
+        if known is not None:
+            return [known[i] for i in ids]
+        if not ids:
+            return []
+        with adapter_off(self.model, not adapter_on):
+            return answer_questions(
+                self.model,
+                self.tokenizer,
+                [prompts[i] for i in ids],
+                batch_size=self.batch_size,
+                max_new_tokens=self.max_new_tokens,
+            )
 
     def stream(self, conversation: list[dict], write) -> str:
         """One greedy answer, written piece by piece as it is generated; returns the whole answer.
         A guarded question is answered whole first (a decline must be replaced before it is shown),
         and so is a deferring one (only the adapter's decline is shown; else the base model's answer streams)."""
         prompt = with_system(self.system_prompt, conversation)
-        if self.defers(prompt):
-            declined = stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, lambda _: None)
-            if is_decline(declined):
-                write(declined)
-                return declined
-            with adapter_off(self.model, True):
+        route = self.route_of(prompt)
+        silent_first = route == "defer" or self.guards(prompt)
+        with adapter_off(self.model, route == "base"):
+            if not silent_first:
                 return stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, write)
-        with adapter_off(self.model, not self.uses_adapter(prompt)):
-            if not self.guards(prompt):
-                return stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, write)
-            silent = stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, lambda _: None)
-            text = self.undeclined(prompt, silent)
-            write(text)
-            return text
+            text = stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, lambda _: None)
+            if route == "defer" and not is_decline(text):
+                with adapter_off(self.model, True):
+                    return stream_answer(self.model, self.tokenizer, prompt, self.max_new_tokens, write)
+            if route != "defer":
+                text = self.undeclined(prompt, text)
+        write(text)
+        return text

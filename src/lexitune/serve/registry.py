@@ -24,6 +24,7 @@ import torch
 from lexitune.errors import LexituneError
 from lexitune.evaluate.probes.decline import is_decline
 from lexitune.inference import Answerer, load_terms, with_system
+from lexitune.inference.answerer import Route
 from lexitune.inference.generation import stop_ids
 from lexitune.models import load_model, load_tokenizer, resolve_model
 from lexitune.rundir import RunDir
@@ -309,9 +310,10 @@ class AdapterRegistry:
     def answering(self, model_id: str, messages: list[dict]) -> str:
         """Whose weights answer a request for `model_id`: the base model's when the run's
         `model.route: glossary` finds nothing of the glossary in the last question."""
-        if model_id == BASE_MODEL_ID or self.served[model_id].answerer.uses_adapter(messages):
-            return model_id
-        return BASE_MODEL_ID
+        return BASE_MODEL_ID if self._route(model_id, messages) == "base" else model_id
+
+    def _route(self, model_id: str, messages: list[dict]) -> Route:
+        return "base" if model_id == BASE_MODEL_ID else self.served[model_id].answerer.route_of(messages)
 
     def with_system(self, model_id: str, messages: list[dict]) -> list[dict]:
         """The conversation as in training: the run's system prompt first unless the client sent one."""
@@ -331,12 +333,13 @@ class AdapterRegistry:
         whole first, and a decline is replaced by the best beam answer that does not decline; with
         `model.route: glossary`, a question reaching the adapter only through an acronym the
         glossary does not hold gets the adapter's decline, or else the base model's answer."""
-        answering = self.answering(model_id, messages)
-        answerer = self.served[model_id].answerer
-        if answering != BASE_MODEL_ID and answerer.defers(messages):
+        route = self._route(model_id, messages)
+        if route == "defer":
             return self._deferred(model_id, input_ids, sampling)
-        if answering == BASE_MODEL_ID or sampling.temperature > 0 or not answerer.guards(messages):
-            return self._streamed(answering, input_ids, sampling)
+        if route == "base":
+            return self._streamed(BASE_MODEL_ID, input_ids, sampling)
+        if sampling.temperature > 0 or not self.served[model_id].answerer.guards(messages):
+            return self._streamed(model_id, input_ids, sampling)
         return self._guarded(model_id, messages, input_ids, sampling)
 
     def _streamed(self, answering: str, input_ids: torch.Tensor, sampling: Sampling) -> Iterator[Piece]:

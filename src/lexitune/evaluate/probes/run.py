@@ -134,9 +134,14 @@ def add_probe_metrics(
     metrics: dict,
     probe_before: list[str] | None,
     probes_file=None,
-) -> None:
-    """Ask the probes with the tuned model; add the new keys to metrics' `before`/`after` blocks and
-    write probes.jsonl. `probe_before`: the base model's probe answers (`probes_before`)."""
+    weights_answers: list[str] | None = None,
+    base_known: bool = False,
+) -> list[str] | None:
+    """Ask the probes with the tuned model; add the new keys to metrics' `before`/`after` blocks,
+    write probes.jsonl, and return the tuned model's probe answers (None without probes).
+    `probe_before`: the base model's probe answers (`probes_before`); `weights_answers`: the weights'
+    own probe answers when known, and with `base_known` the base model's are `probe_before` (the
+    same weights, the adapter off), so a routed side generates only what routing adds."""
     by_term = {t.term: t for t in terms}
     # Over the forward questions ("what does TERM mean?"): a reverse question's right answer is the
     # term alone, and the sealed family is reported apart, so neither belongs in these shares.
@@ -146,12 +151,16 @@ def add_probe_metrics(
     if metrics.get("before") is not None and before is not None:
         metrics["before"].update(glossary_side_metrics([before[i] for i in forward], asked, by_term, senses))
     if not config.eval.probes:
-        return
+        return None
     prompts = probe_prompts(config, terms)
-    rows, after_metrics, before_metrics = probe_results(
-        prompts, probe_before, tuned.answer([p["messages"] for p in prompts])
+    answers = tuned.answer(
+        [p["messages"] for p in prompts],
+        adapter_answers=weights_answers,
+        base_answers=probe_before if base_known else None,
     )
+    rows, after_metrics, before_metrics = probe_results(prompts, probe_before, answers)
     metrics["after"].update(after_metrics)
     if metrics.get("before") is not None and before_metrics is not None:
         metrics["before"].update(before_metrics)
     write_jsonl(probes_file or run.probes, rows)
+    return answers
