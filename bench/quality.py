@@ -30,11 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +190,7 @@ def kept(m: dict) -> dict:
     train = m["train"]
     out = {
         "recipe_version": m.get("recipe_version"),
-        "train": {k: train.get(k) for k in ("seconds", "precision", "trainable_parameters")},
+        "train": {k: train.get(k) for k in ("seconds", "precision", "trainable_parameters", "device")},
     }
     if (train.get("preference") or {}).get("seconds") is not None:
         out["train"]["preference"] = {"seconds": train["preference"]["seconds"]}
@@ -480,16 +480,12 @@ def cost(rows: list[dict]) -> list[str]:
     ]
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{cpu}, {os.cpu_count()} cores"
+def machines(rows: list[dict]) -> str:
+    """The machines the table's rows trained on (each run records its own), most rows first."""
+    counts = Counter(r["metrics"]["train"].get("device") or "not recorded" for r in rows)
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "; ".join(f"{name} ({n} row{'s' if n > 1 else ''})" for name, n in counts.most_common())
 
 
 def provenance(kept_rows: dict[str, dict]) -> str:
@@ -514,7 +510,7 @@ def write(kept_rows: dict[str, dict]) -> None:
         "# Quality bench\n\n"
         "Written by `python bench/quality.py` from the rows it finished (kept in bench/quality.json); "
         "do not edit by hand.\n"
-        f"Machine: {machine()}; training precision: {', '.join(precisions) or '—'}. "
+        f"Machine: {machines(rows) or '—'}; training precision: {', '.join(precisions) or '—'}. "
         "Each row is one `lexitune run` of the example's own config with `recipe` and `seed` set. "
         "recall, reverse, sealed, retention, abstention and false abstention are the **weights alone** "
         "(routing off, no guard: what merged, GGUF and Ollama exports answer); routed columns are the "

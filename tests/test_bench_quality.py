@@ -98,6 +98,20 @@ def test_rows_answered_at_another_length_limit_are_marked():
     assert "48 tokens" not in quality.table(rows[1:])
 
 
+def test_the_table_names_the_machines_its_rows_trained_on():
+    """Each run records what trained it; the header names those, not the machine writing the report."""
+    quality = _quality()
+
+    def row(seed: int, device: str | None) -> dict:
+        train = {"seconds": 1.0, **({"device": device} if device else {})}
+        return {"example": "culinary-fr", "recipe": "robust", "seed": seed, "metrics": {"train": train}}
+
+    assert quality.machines([row(0, "Xeon, 2 cores"), row(1, "Xeon, 2 cores")]) == "Xeon, 2 cores"
+    mixed = [row(0, "Xeon, 2 cores"), row(1, "EPYC, 2 cores"), row(2, "Xeon, 2 cores"), row(3, None)]
+    assert quality.machines(mixed) == "Xeon, 2 cores (2 rows); EPYC, 2 cores (1 row); not recorded (1 row)"
+    assert quality.kept({"train": {"seconds": 1.0, "device": "EPYC, 2 cores"}})["train"]["device"] == "EPYC, 2 cores"
+
+
 def test_a_finished_row_is_evaluated_again_with_its_training_kept(trained_run, tmp_path):
     """--reevaluate: today's evaluation of a row's weights (here with routing, which the row had off),
     its training figures untouched."""

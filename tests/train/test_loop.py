@@ -11,7 +11,7 @@ from lexitune.models import load_model, load_tokenizer
 from lexitune.train.adapters import prepare_model, trainable_state_dict
 from lexitune.train.data import collate, tokenize_all
 from lexitune.train.loop import answer_loss_sum, lr_lambda, train
-from lexitune.train.precision import choose_precision
+from lexitune.train.precision import choose_precision, device_name
 
 
 def conversations(n=6, styles=("s",)):
@@ -63,6 +63,7 @@ def test_training_lowers_the_loss_and_logs_every_step(setup, tmp_path, method, l
     assert log[-1]["loss"] < drop * log[0]["loss"]
     assert result.tokens == sum(len(e) for e in examples) * 10
     assert (tmp_path / "checkpoints" / "step-000020" / "state.json").exists()
+    assert result.device == device_name(torch.device("cpu")) and result.device.endswith(" cores")
 
 
 def test_resume_continues_exactly_where_the_run_stopped(setup, tmp_path):

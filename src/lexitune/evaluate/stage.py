@@ -202,6 +202,7 @@ def print_summary(metrics: dict, console: Console) -> None:
         console.print(
             f"training: {t['seconds']:.0f} s, {t['steps']} steps, {t['tokens']} tokens, "
             f"{t['tokens_per_second']:.0f} tokens/s ({t['precision']}: {t['precision_reason']})"
+            + (f" on {t['device']}" if t.get("device") else "")
         )
     for side, a in (metrics.get("judge_agreement") or {}).items():
         if isinstance(a, dict) and "agreement" in a and a["agreement"] is not None:

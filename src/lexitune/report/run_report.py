@@ -57,6 +57,7 @@ def _timing(metrics: dict, train: dict) -> str:
             ("training", f"{train.get('seconds', 0):.1f} s, {train.get('steps')} steps"),
             ("speed", f"{train.get('tokens_per_second', 0):.0f} tokens/s ({train.get('tokens')} tokens)"),
             ("precision", f"{train.get('precision')} — {train.get('precision_reason', '')}"),
+            *([("device", train["device"])] if train.get("device") else []),
             ("final loss", f"{train.get('final_loss')}"),
         ]
         curve = train.get("curve")

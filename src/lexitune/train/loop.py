@@ -28,7 +28,7 @@ from lexitune.train.checkpoint import latest_checkpoint, load_checkpoint, save_c
 from lexitune.train.compile import compiled_blocks
 from lexitune.train.data import IGNORE, Example, collate, length_grouped_batches
 from lexitune.train.distributed import current_world
-from lexitune.train.precision import Precision, StepPrecision, choose_precision
+from lexitune.train.precision import Precision, StepPrecision, choose_precision, device_name
 from lexitune.train.shared_prefix import answer_loss_sum
 
 __all__ = ["TrainResult", "StepCallback", "answer_loss_sum", "lr_lambda", "result_dict", "train"]
@@ -46,6 +46,7 @@ class TrainResult:
     trainable_parameters: int
     resumed_from_step: int = 0
     allocator: str = "system"  # mimalloc when the command line preloaded it (lexitune/allocator.py)
+    device: str = ""  # what trained it (train.precision.device_name): timings mean nothing without it
 
 
 StepCallback = Callable[[dict], bool | None]  # gets the step's log row; True asks to stop
@@ -207,6 +208,7 @@ def train(
         trainable_parameters=sum(p.numel() for p in params),
         resumed_from_step=resumed_from,
         allocator=allocator.current(),
+        device=device_name(device),
     )
 
 
