@@ -5,7 +5,6 @@ pytest -m slow tests/test_e2e_real.py
 
 import pytest
 
-
 # Floors from the runs of this fixture (4 terms: 12 held-out forward questions, 16 sealed ones). The
 # AMD fp32 and Intel bf16 (AMX) machines met 0.75 held-out; an AMD EPYC in bf16 (AVX512-BF16,
 # 2026-12-07) measured 0.58 held-out (7 of 12: it missed the style "Au fait, TEC, ça veut dire quoi
