@@ -161,8 +161,9 @@ class Answerer:
         return self.route_of(messages) == "defer"
 
     def guards(self, messages: list[dict]) -> bool:
-        """Whether a decline to this conversation's last question must be replaced: it names a glossary term."""
-        return self.guard and self.uses_adapter(messages) and mentions(last_question(messages), self.terms)
+        """Whether a decline to this conversation's last question must be replaced: it names a glossary term.
+        A question naming a term always reaches the adapter (`route_of`), so no route is computed here."""
+        return self.guard and self.adapter != "off" and mentions(last_question(messages), self.terms)
 
     def undeclined(self, messages: list[dict], answer: str) -> str:
         """`answer`, or when it declines, the best beam answer that does not (the decline if all do).
