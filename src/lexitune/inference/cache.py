@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from lexitune.inference.answerer import Answerer, with_system
+from lexitune.inference.greedy import decoding
 from lexitune.models import cache_dir, resolve_model
 from lexitune.rundir import digest, read_cache, write_cache
 
@@ -39,6 +40,8 @@ def answers_inputs(answerer: Answerer, model_name: str, conversations: list[list
         "prompts": [with_system(answerer.system_prompt, c) for c in conversations],
         "max_new_tokens": answerer.max_new_tokens,
         "batch_size": answerer.batch_size,
+        # Shrinking batches with a shared prefill reshape the fp32 computation, as the batch size does.
+        "decoding": decoding(answerer.model),
     }
 
 

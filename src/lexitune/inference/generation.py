@@ -2,7 +2,9 @@
 
 Questions are sorted by length so each batch pads little, and answered many at a time: on a CPU
 decoding reads every weight once per token for the whole batch, so this is several times faster
-than one question at a time, with the same greedy answers. Stages answer through `Answerer`,
+than one question at a time, with the same greedy answers. A plain greedy search runs on
+`greedy.py`'s decoder (finished rows leave the batch, the shared opening is prefilled once);
+anything else on `model.generate`. Stages answer through `Answerer`,
 which adds the run's system prompt, routing and guard on top of these functions.
 
     python -c "from lexitune.inference.generation import answer_questions"
@@ -17,6 +19,8 @@ from threading import Thread
 
 import torch
 
+from lexitune.inference.greedy import greedy_batch, plain_greedy
+
 
 def prompt_texts(tokenizer, prompts: list[list[dict]]) -> list[str]:
     return [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
@@ -30,19 +34,26 @@ def answer_questions(
     texts = prompt_texts(tokenizer, prompts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     answers: list[str] = [""] * len(texts)
+    stops = stop_ids(model, tokenizer)
+    fast = plain_greedy(model)
     with generating(model, tokenizer):
         for start in range(0, len(order), batch_size):
             ids = order[start : start + batch_size]
-            enc = tokenizer([texts[i] for i in ids], return_tensors="pt", padding=True, add_special_tokens=False)
-            enc = {k: v.to(model.device) for k, v in enc.items()}
-            out = model.generate(
-                **enc,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=stop_ids(model, tokenizer),
-            )
-            new = out[:, enc["input_ids"].shape[1] :]
+            if fast:
+                tokens = [tokenizer(texts[i], add_special_tokens=False)["input_ids"] for i in ids]
+                pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
+                new = greedy_batch(model, tokens, pad_id=pad, stop=stops, max_new_tokens=max_new_tokens)
+            else:
+                enc = tokenizer([texts[i] for i in ids], return_tensors="pt", padding=True, add_special_tokens=False)
+                enc = {k: v.to(model.device) for k, v in enc.items()}
+                out = model.generate(
+                    **enc,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id,
+                    eos_token_id=stops,
+                )
+                new = out[:, enc["input_ids"].shape[1] :]
             for i, row in zip(ids, new, strict=True):
                 answers[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
     return answers
