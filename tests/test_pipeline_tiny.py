@@ -31,5 +31,11 @@ def test_run_writes_the_run_folder_contract(tiny_config, tmp_path):
     for key in ["exact_recall", "embedding_similarity", "judge_accuracy"]:
         assert key in saved["before"] and key in saved["after"]
     assert saved["train"]["tokens"] > 0 and saved["train"]["steps"] == 8
+    # Where the time went, stage by stage, in pipeline order; the stages add up to at most the whole.
+    timings = json.loads(run.timings.read_text())
+    stages = ["data", "base_answers", "replay_answers", "training", "evaluation", "report"]
+    assert list(timings) == [*stages, "total"]
+    assert all(timings[k] >= 0 for k in stages) and timings["training"] > 0
+    assert sum(timings[k] for k in stages) <= timings["total"] + 0.5
     answers = [json.loads(line) for line in run.answers.read_text().splitlines()]
     assert len(answers) == 36 and {"question", "expected", "before", "after", "after_exact"} <= set(answers[0])

@@ -22,6 +22,7 @@ from lexitune.generate.stage import prepare_data
 from lexitune.inference import Answerer
 from lexitune.models import load_model, load_tokenizer
 from lexitune.rundir import RunDir, read_json
+from lexitune.stopwatch import Stopwatch
 from lexitune.train.distributed import current_world
 from lexitune.train.stage import train_stage
 
@@ -70,18 +71,30 @@ def _same_run(run: RunDir, config: Config) -> None:
         )
 
 
-def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, resume: bool = False, on_curve=None):
+def train_pipeline(
+    config: Config,
+    run: RunDir,
+    tracker,
+    console: Console,
+    *,
+    resume: bool = False,
+    on_curve=None,
+    stopwatch: Stopwatch | None = None,
+):
     """Generate, answer with the base model, train: what `lexitune run` and `lexitune train` share.
 
     Returns (terms, test_set, tokenizer, model, before, probe_before, result); the base model is loaded once."""
     from lexitune.evaluate.curve import make_curve
 
-    terms, train_set, test_set = prepare_data(config, run, console)
-    tokenizer = load_tokenizer(config.model.name)
-    model = load_model(config.model.name, four_bit=config.train.method == "qlora", training=True)
-    base = Answerer.base(model, tokenizer, config)  # no adapter yet: the model is the base
-    before = answer_before(base, config, run, test_set)
-    probe_before = probes_before(base, config, run, terms)
+    stopwatch = stopwatch or Stopwatch(run.timings)
+    with stopwatch.stage("data"):
+        terms, train_set, test_set = prepare_data(config, run, console)
+    with stopwatch.stage("base_answers"):
+        tokenizer = load_tokenizer(config.model.name)
+        model = load_model(config.model.name, four_bit=config.train.method == "qlora", training=True)
+        base = Answerer.base(model, tokenizer, config)  # no adapter yet: the model is the base
+        before = answer_before(base, config, run, test_set)
+        probe_before = probes_before(base, config, run, terms)
     curve = make_curve(config, run, tokenizer, terms, test_set, tracker=tracker, on_point=on_curve, resume=resume)
     model, result = train_stage(
         config,
@@ -93,6 +106,7 @@ def train_pipeline(config: Config, run: RunDir, tracker, console: Console, *, re
         console=console,
         callbacks=[tracker.log_step],
         curve=curve,
+        stopwatch=stopwatch,
     )
     return terms, test_set, tokenizer, model, before, probe_before, result
 
@@ -110,25 +124,29 @@ def run_pipeline(
 
     console = console or Console(stderr=True)
     run = start_run(config, out, resume)
+    stopwatch = Stopwatch(run.timings)
     with tracked(config, run) as tracker:
         terms, test_set, tokenizer, model, before, probe_before, _ = train_pipeline(
-            config, run, tracker, console, resume=resume, on_curve=on_curve
+            config, run, tracker, console, resume=resume, on_curve=on_curve, stopwatch=stopwatch
         )
         if not current_world().is_main:
             return None
-        metrics = evaluate_stage(
-            config,
-            run,
-            model,
-            tokenizer,
-            terms,
-            test_set,
-            before,
-            read_json(run.train_result),
-            console,
-            probe_before=probe_before,
-        )
-        write_run_report(run)
+        with stopwatch.stage("evaluation"):
+            metrics = evaluate_stage(
+                config,
+                run,
+                model,
+                tokenizer,
+                terms,
+                test_set,
+                before,
+                read_json(run.train_result),
+                console,
+                probe_before=probe_before,
+            )
+        with stopwatch.stage("report"):
+            write_run_report(run)
         tracker.log_run_folder(run)
+    console.print(stopwatch.line())
     console.print(f"run folder: {run.root}  (report: {run.report})")
     return metrics

@@ -44,6 +44,7 @@ class RunDir:
     probes_before_cache = property(lambda self: self.root / "eval" / "probes_before.json")
     selection = property(lambda self: self.root / "selection.json")
     metrics = property(lambda self: self.root / "metrics.json")
+    timings = property(lambda self: self.root / "timings.json")
     train_result = property(lambda self: self.root / "train.json")
     train_log = property(lambda self: self.root / "train_log.jsonl")
     report = property(lambda self: self.root / "report.html")

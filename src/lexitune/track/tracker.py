@@ -21,7 +21,7 @@ from lexitune.rundir import RunDir, read_json, write_json
 
 STEP_KEYS = ("loss", "lr", "tokens_per_second", "epoch")
 # The run folder's files logged as artefacts (RunDir properties).
-ARTEFACTS = ("config", "metrics", "answers", "probes", "train_log", "curve", "train_result", "report")
+ARTEFACTS = ("config", "metrics", "answers", "probes", "train_log", "curve", "train_result", "timings", "report")
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a parameter value
 
 

@@ -18,6 +18,7 @@ from lexitune.inference import load_terms
 from lexitune.inference.load import DEFAULT_HF_ID
 from lexitune.models import DEFAULT_MODEL
 from lexitune.rundir import RunDir, atomic_dir, write_json
+from lexitune.stopwatch import Stopwatch
 from lexitune.train.adapters import prepare_model
 from lexitune.train.data import tokenize_all
 from lexitune.train.distributed import current_world
@@ -37,13 +38,32 @@ def train_stage(
     console: Console,
     callbacks=None,
     curve=None,
+    stopwatch: Stopwatch | None = None,
 ) -> tuple[object, TrainResult]:
     """Train `model` (the untuned base); with a learning `curve`, measure recall while training and
     keep the best weights. Returns the tuned model and what training did."""
     terms = load_terms(run)
     # Replay answers come from the base model, so they are written before the adapter exists.
     n_glossary = sum(not c.style.startswith("negative/") for c in train_set)
-    train_set = train_set + replay_conversations(model, tokenizer, config, run, terms, n_glossary)
+    stopwatch = stopwatch or Stopwatch()
+    with stopwatch.stage("replay_answers"):
+        train_set = train_set + replay_conversations(model, tokenizer, config, run, terms, n_glossary)
+    with stopwatch.stage("training"):
+        return _train(config, run, model, tokenizer, train_set, terms, resume, console, callbacks, curve)
+
+
+def _train(
+    config: Config,
+    run: RunDir,
+    model,
+    tokenizer,
+    train_set: list[Conversation],
+    terms,
+    resume: bool,
+    console: Console,
+    callbacks,
+    curve,
+) -> tuple[object, TrainResult]:
     torch.manual_seed(config.seed)  # LoRA's initial weights
     model = prepare_model(model, config.train)
     if curve is not None:
