@@ -360,11 +360,13 @@ def table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     plain = plain_seconds(rows)
+    tags = machine_tags(rows)
     lines = []
     for r in rows:
         m = r["metrics"]
         a = lambda k, m=m: _f(_get(m, "after", k))  # noqa: E731
         routed = "after_routed" in m
+        trained_on = f", {tags[_device(r)]}" if tags else ""
         seconds = m["train"]["seconds"]
         base = plain.get(_pair(r))
         ratio = f"{seconds / base:.2f}" if base and r["recipe"] != "plain" else "—"
@@ -375,7 +377,7 @@ def table(rows: list[dict]) -> str:
             f"| {a('false_abstention')} | {a('general_accuracy')}{mark} "
             f"| {_f(_get(m, 'after_routed', 'exact_recall')) if routed else '—'} "
             f"| {_f(_get(m, 'after_routed', 'retention')) + mark if routed else '—'} "
-            f"| {seconds:.0f} ({m['train'].get('precision', '?')}) | {ratio} |"
+            f"| {seconds:.0f} ({m['train'].get('precision', '?')}{trained_on}) | {ratio} |"
         )
     return head + "\n".join(lines) + "\n" + stale_note([r["metrics"] for r in rows])
 
@@ -450,8 +452,13 @@ def verdicts(rows: list[dict]) -> list[str]:
 
 
 def _pair(row: dict) -> tuple:
-    # Only a plain row trained in the same precision is a cost baseline: bf16 and fp32 differ 2-3x.
-    return row["example"], row["seed"], row["metrics"]["train"].get("precision")
+    # Only a plain row trained in the same precision on the same machine is a cost baseline: bf16
+    # and fp32 differ 2-3x, and so do two CPUs.
+    return row["example"], row["seed"], row["metrics"]["train"].get("precision"), _device(row)
+
+
+def _device(row: dict) -> str:
+    return row["metrics"]["train"].get("device") or "not recorded"
 
 
 def plain_seconds(rows: list[dict]) -> dict[tuple, float]:
@@ -481,11 +488,19 @@ def cost(rows: list[dict]) -> list[str]:
 
 
 def machines(rows: list[dict]) -> str:
-    """The machines the table's rows trained on (each run records its own), most rows first."""
-    counts = Counter(r["metrics"]["train"].get("device") or "not recorded" for r in rows)
+    """The machines the table's rows trained on (each run records its own), most rows first; with
+    more than one, each with the letter its rows carry in the training column."""
+    counts = Counter(_device(r) for r in rows)
     if len(counts) == 1:
         return next(iter(counts))
-    return "; ".join(f"{name} ({n} row{'s' if n > 1 else ''})" for name, n in counts.most_common())
+    tags = machine_tags(rows)
+    return "; ".join(f"{tags[name]}: {name} ({n} row{'s' if n > 1 else ''})" for name, n in counts.most_common())
+
+
+def machine_tags(rows: list[dict]) -> dict[str, str]:
+    """A letter for each machine, most rows first, when the rows come from more than one (else none)."""
+    counts = Counter(_device(r) for r in rows)
+    return {} if len(counts) < 2 else {name: chr(ord("A") + i) for i, (name, _) in enumerate(counts.most_common())}
 
 
 def provenance(kept_rows: dict[str, dict]) -> str:

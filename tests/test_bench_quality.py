@@ -108,7 +108,7 @@ def test_the_table_names_the_machines_its_rows_trained_on():
 
     assert quality.machines([row(0, "Xeon, 2 cores"), row(1, "Xeon, 2 cores")]) == "Xeon, 2 cores"
     mixed = [row(0, "Xeon, 2 cores"), row(1, "EPYC, 2 cores"), row(2, "Xeon, 2 cores"), row(3, None)]
-    assert quality.machines(mixed) == "Xeon, 2 cores (2 rows); EPYC, 2 cores (1 row); not recorded (1 row)"
+    assert quality.machines(mixed) == "A: Xeon, 2 cores (2 rows); B: EPYC, 2 cores (1 row); C: not recorded (1 row)"
     assert quality.kept({"train": {"seconds": 1.0, "device": "EPYC, 2 cores"}})["train"]["device"] == "EPYC, 2 cores"
 
 
@@ -132,3 +132,26 @@ def test_a_finished_row_is_evaluated_again_with_its_training_kept(trained_run, t
     after = json.loads((row / "metrics.json").read_text(encoding="utf-8"))
     assert after["route"] == "glossary" and "after_routed" in after
     assert after["train"] == before["train"] and after["after"] == before["after"]
+
+
+def test_rows_from_several_machines_carry_their_machine_and_pair_only_with_their_own():
+    """A plain row is a cost baseline only for a robust row trained on the same machine."""
+    quality = _quality()
+
+    def row(recipe: str, seed: int, device: str, seconds: float) -> dict:
+        train = {"seconds": seconds, "precision": "bf16", "device": device}
+        metrics = {"after": {"exact_recall": 1.0}, "train": train, "recipe_version": 2}
+        return {"example": "culinary-fr", "recipe": recipe, "seed": seed, "metrics": metrics}
+
+    rows = [
+        row("plain", 0, "EPYC", 60.0),
+        row("robust", 0, "EPYC", 300.0),
+        row("plain", 1, "Xeon", 50.0),
+        row("robust", 1, "EPYC", 400.0),  # its plain row trained elsewhere: no ratio
+    ]
+    text = quality.table(rows)
+    assert "| 300 (bf16, A) | 5.00 |" in text and "| 50 (bf16, B) | — |" in text
+    assert "| 400 (bf16, A) | — |" in text
+    assert quality.cost_ratios(rows) == [5.0]
+    assert quality.machines(rows) == "A: EPYC (3 rows); B: Xeon (1 row)"
+    assert "(bf16, A)" not in quality.table(rows[:2])  # one machine: named in the header only

@@ -102,3 +102,18 @@ def test_a_generation_config_that_changes_greedy_choices_goes_to_generate(tiny_m
     ]
     assert answers == penalised
     assert bare != penalised  # the penalty matters here, so taking the bare arg-max would be caught
+
+
+def test_without_a_shared_opening_left_padding_gives_generates_answers(tiny_base, monkeypatch):
+    """A chat template with no common header: every row is prefilled whole, left-padded."""
+    import lexitune.inference.greedy as greedy
+
+    model, tokenizer = tiny_base
+    model.eval()
+    monkeypatch.setattr(greedy, "MIN_PREFIX", 10**6)
+    prompts = _encode(tokenizer, QUESTIONS)
+    expected = _generate(model, tokenizer, prompts, [tokenizer.eos_token_id], 10)
+    assert (
+        greedy_batch(model, prompts, pad_id=tokenizer.pad_token_id, stop=[tokenizer.eos_token_id], max_new_tokens=10)
+        == expected
+    )

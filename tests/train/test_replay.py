@@ -43,3 +43,31 @@ def test_replay_conversations_are_the_base_models_answers_cached_in_the_run(tiny
     assert len(replay) == (10 if any(base) else 0)
     assert not any(mentions(m.content, TERMS) for c in replay for m in c.messages)
     assert (run.data / "replay.jsonl").exists()
+
+
+def test_self_written_prompts_are_shared_by_runs_of_the_same_model_glossary_and_seed(
+    tiny_config, tiny_base, tmp_path, monkeypatch
+):
+    import lexitune.train.replay as replay
+
+    monkeypatch.setenv("LEXITUNE_CACHE", str(tmp_path / "cache"))
+    written = []
+
+    def counting(*args, **kwargs):
+        written.append(kwargs["seed"])
+        return [f"Who wrote book number {i}?" for i in range(args[2])]
+
+    monkeypatch.setattr(replay, "self_prompts", counting)
+    tiny_config.train.replay_ratio = 5.0  # past the 70 shipped prompts: the model writes the rest
+    tiny_config.train.replay_max_new_tokens = 4
+    model, tokenizer = tiny_base
+    first = replay.replay_conversations(model, tokenizer, tiny_config, RunDir(tmp_path / "a"), TERMS, n_glossary=20)
+    second = replay.replay_conversations(model, tokenizer, tiny_config, RunDir(tmp_path / "b"), TERMS, n_glossary=20)
+    assert written == [tiny_config.seed]  # the second run found them
+    assert [c.question for c in first] == [c.question for c in second]
+    tiny_config.seed += 1
+    replay.replay_conversations(model, tokenizer, tiny_config, RunDir(tmp_path / "c"), TERMS, n_glossary=20)
+    assert written == [tiny_config.seed - 1, tiny_config.seed]  # another seed samples anew
+    monkeypatch.setenv("LEXITUNE_SHARED_CACHE", "0")
+    replay.replay_conversations(model, tokenizer, tiny_config, RunDir(tmp_path / "d"), TERMS, n_glossary=20)
+    assert len(written) == 3

@@ -52,14 +52,22 @@ def shared_cache_enabled() -> bool:
 def base_answers(answerer: Answerer, model_name: str, conversations: list[list[dict]], run_cache: Path) -> list[str]:
     """The base model's answers to `conversations`: from the run's cache, the shared cache, or computed."""
     inputs = answers_inputs(answerer, model_name, conversations)
-    if (answers := read_cache(run_cache, inputs)) is not None:
-        return answers
+    return cached(inputs, lambda: answerer.answer(conversations), run_cache)
+
+
+def cached(inputs: dict, compute, run_cache: Path | None = None):
+    """compute(), or what it gave before for the same `inputs`: from the run folder's copy at
+    `run_cache` (if any), else from the cache shared across runs, which both then keep."""
+    if run_cache is not None and (value := read_cache(run_cache, inputs)) is not None:
+        return value
     shared = cache_dir() / "answers" / f"{digest(inputs)}.json"
-    if shared_cache_enabled() and (answers := read_cache(shared, inputs)) is not None:
-        write_cache(run_cache, inputs, answers)
-        return answers
-    answers = answerer.answer(conversations)
-    write_cache(run_cache, inputs, answers)
+    if shared_cache_enabled() and (value := read_cache(shared, inputs)) is not None:
+        if run_cache is not None:
+            write_cache(run_cache, inputs, value)
+        return value
+    value = compute()
+    if run_cache is not None:
+        write_cache(run_cache, inputs, value)
     if shared_cache_enabled():
-        write_cache(shared, inputs, answers)
-    return answers
+        write_cache(shared, inputs, value)
+    return value

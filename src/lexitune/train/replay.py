@@ -23,13 +23,14 @@ import re
 from pathlib import Path
 
 from lexitune.config import Config
+from lexitune.evaluate.probes.general import GENERAL_PATH
 from lexitune.generate.dataset import Conversation, Message, read_conversations, write_conversations
 from lexitune.glossary.term import Term, mentions
 from lexitune.inference import Answerer, with_system
-from lexitune.inference.cache import base_answers, model_fingerprint
-from lexitune.rundir import RunDir, read_cache, write_cache
+from lexitune.inference.cache import base_answers, cached, model_fingerprint
+from lexitune.rundir import RunDir, digest, read_cache, write_cache
 from lexitune.train import arithmetic, known
-from lexitune.train.self_prompts import self_prompts
+from lexitune.train.self_prompts import SELF_PROMPTS_VERSION, self_prompts
 
 PROMPTS_PATH = Path(__file__).resolve().parent / "assets" / "replay_prompts.jsonl"
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
@@ -131,8 +132,25 @@ def _general_prompts(model, tokenizer, config: Config, terms: list[Term], n: int
     if config.experimental.replay_source != "shipped" and len(prompts) < n:
         # A few more than needed: build_replay drops the ones the base model answers badly.
         wanted = n - len(prompts) + max(4, n // 10)
-        prompts += self_prompts(
-            model, tokenizer, wanted, terms, system, seed=config.seed, batch_size=config.eval.batch_size
+        # Sampled with a fixed seed, so another run of the same model, glossary and seed (a sweep's
+        # trials, a bench's rows) would write the same prompts again: ~40 s on the culinary example.
+        inputs = {
+            "kind": "self prompts",
+            "version": SELF_PROMPTS_VERSION,
+            "model": model_fingerprint(config.model.name),
+            "template": tokenizer.chat_template,
+            "system": system,
+            "n": wanted,
+            "seed": config.seed,
+            "batch_size": config.eval.batch_size,
+            "terms": [t.model_dump() for t in terms],
+            "probe": digest(GENERAL_PATH.read_text(encoding="utf-8")),
+        }
+        prompts += cached(
+            inputs,
+            lambda: self_prompts(
+                model, tokenizer, wanted, terms, system, seed=config.seed, batch_size=config.eval.batch_size
+            ),
         )
     return prompts
 

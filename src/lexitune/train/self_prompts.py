@@ -33,6 +33,9 @@ from lexitune.inference.generation import generating, stop_ids
 
 _MARK = "\x00LEXITUNE-USER\x00"
 MIN_CHARS, MAX_CHARS = 8, 300
+# Bump when what self_prompts() writes for the same inputs changes (starters, filters, sampling):
+# it keys the prompts cached across runs.
+SELF_PROMPTS_VERSION = 1
 PROBE_SIMILARITY = 85
 # "" lets the model start the request itself; the rest begin short questions, in both languages
 # the general probe asks in.
