@@ -71,6 +71,12 @@ def _same_run(run: RunDir, config: Config) -> None:
         )
 
 
+def _stopwatch(run: RunDir) -> Stopwatch:
+    """Stage timings, written by the main process only: under `accelerate launch` the others stop
+    after training and would leave their partial timings in the same file."""
+    return Stopwatch(run.timings if current_world().is_main else None)
+
+
 def train_pipeline(
     config: Config,
     run: RunDir,
@@ -86,7 +92,7 @@ def train_pipeline(
     Returns (terms, test_set, tokenizer, model, before, probe_before, result); the base model is loaded once."""
     from lexitune.evaluate.curve import make_curve
 
-    stopwatch = stopwatch or Stopwatch(run.timings)
+    stopwatch = stopwatch or _stopwatch(run)
     with stopwatch.stage("data"):
         terms, train_set, test_set = prepare_data(config, run, console)
     with stopwatch.stage("base_answers"):
@@ -124,7 +130,7 @@ def run_pipeline(
 
     console = console or Console(stderr=True)
     run = start_run(config, out, resume)
-    stopwatch = Stopwatch(run.timings)
+    stopwatch = _stopwatch(run)
     with tracked(config, run) as tracker:
         terms, test_set, tokenizer, model, before, probe_before, _ = train_pipeline(
             config, run, tracker, console, resume=resume, on_curve=on_curve, stopwatch=stopwatch

@@ -36,12 +36,12 @@ def answer_questions(
     answers: list[str] = [""] * len(texts)
     stops = stop_ids(model, tokenizer)
     fast = plain_greedy(model)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
     with generating(model, tokenizer):
         for start in range(0, len(order), batch_size):
             ids = order[start : start + batch_size]
             if fast:
-                tokens = [tokenizer(texts[i], add_special_tokens=False)["input_ids"] for i in ids]
-                pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
+                tokens = tokenizer([texts[i] for i in ids], add_special_tokens=False)["input_ids"]
                 new = greedy_batch(model, tokens, pad_id=pad, stop=stops, max_new_tokens=max_new_tokens)
             else:
                 enc = tokenizer([texts[i] for i in ids], return_tensors="pt", padding=True, add_special_tokens=False)
